@@ -1,0 +1,84 @@
+// Kernel tables. Every table starts as the scalar reference for every supported type (so it is
+// complete) and the AVX2 table then overrides the entries that have a fast path. The Avx512 table
+// is the AVX2 table for now: no AVX-512 kernels exist yet because the development machine cannot
+// run (and so cannot test) them.
+#include "core/kernels/kernels.hpp"
+#include "core/error.hpp"
+#include "core/kernels/avx2.hpp"
+#include "core/quant/ref_kernels.hpp"
+
+namespace minima {
+namespace {
+
+template <class Fn>
+void put(std::array<Fn, kDTypeCount>& table, DType t, Fn fn) {
+  table[static_cast<uint32_t>(t)] = fn;
+}
+
+KernelSet scalar_table() {
+  KernelSet k;
+  k.isa = Isa::Scalar;
+  for (uint32_t id = 0; id < kDTypeCount; ++id) {
+    if (!type_info(id)) continue;
+    const auto row = quant::ref::ref_row(static_cast<DType>(id));
+    k.dequantize[id] = row.dequantize;
+    k.quantize[id] = row.quantize;
+    k.dot[id] = row.dot;
+  }
+  return k;
+}
+
+KernelSet avx2_table(Isa isa) {
+  KernelSet k = scalar_table();
+  k.isa = isa;
+#ifdef MINIMA_HAVE_AVX2_KERNELS
+  put<DequantizeRowFn>(k.dequantize, DType::F16, avx2::dequantize_f16);
+  put<DequantizeRowFn>(k.dequantize, DType::BF16, avx2::dequantize_bf16);
+  put<DequantizeRowFn>(k.dequantize, DType::Q4_0, avx2::dequantize_q4_0);
+  put<DequantizeRowFn>(k.dequantize, DType::Q8_0, avx2::dequantize_q8_0);
+  put<DequantizeRowFn>(k.dequantize, DType::Q4_K, avx2::dequantize_q4_k);
+  put<DequantizeRowFn>(k.dequantize, DType::Q6_K, avx2::dequantize_q6_k);
+
+  put<QuantizeRowFn>(k.quantize, DType::F16, avx2::quantize_f16);
+  put<QuantizeRowFn>(k.quantize, DType::BF16, avx2::quantize_bf16);
+  put<QuantizeRowFn>(k.quantize, DType::Q8_0, avx2::quantize_q8_0);
+  put<QuantizeRowFn>(k.quantize, DType::Q8_1, avx2::quantize_q8_1);
+  put<QuantizeRowFn>(k.quantize, DType::Q8_K, avx2::quantize_q8_k);
+
+  put<VecDotFn>(k.dot, DType::F32, avx2::dot_f32);
+  put<VecDotFn>(k.dot, DType::F16, avx2::dot_f16);
+  put<VecDotFn>(k.dot, DType::BF16, avx2::dot_bf16);
+  put<VecDotFn>(k.dot, DType::Q4_0, avx2::dot_q4_0);
+  put<VecDotFn>(k.dot, DType::Q4_1, avx2::dot_q4_1);
+  put<VecDotFn>(k.dot, DType::Q5_0, avx2::dot_q5_0);
+  put<VecDotFn>(k.dot, DType::Q5_1, avx2::dot_q5_1);
+  put<VecDotFn>(k.dot, DType::Q8_0, avx2::dot_q8_0);
+  put<VecDotFn>(k.dot, DType::Q2_K, avx2::dot_q2_k);
+  put<VecDotFn>(k.dot, DType::Q3_K, avx2::dot_q3_k);
+  put<VecDotFn>(k.dot, DType::Q4_K, avx2::dot_q4_k);
+  put<VecDotFn>(k.dot, DType::Q5_K, avx2::dot_q5_k);
+  put<VecDotFn>(k.dot, DType::Q6_K, avx2::dot_q6_k);
+#endif
+  return k;
+}
+
+}  // namespace
+
+const KernelSet& kernels_for(Isa isa) {
+  if (!cpu_supports(isa)) fail("kernels_for: this CPU does not support ", isa_name(isa));
+  // Built once, immutable afterwards (function-local statics, no mutable global state).
+  static const KernelSet scalar = scalar_table();
+  static const KernelSet avx2 = avx2_table(Isa::Avx2);
+  static const KernelSet avx512 = avx2_table(Isa::Avx512);  // AVX2 entries, see above
+  switch (isa) {
+    case Isa::Scalar:
+      return scalar;
+    case Isa::Avx2:
+      return avx2;
+    case Isa::Avx512:
+      return avx512;
+  }
+  fail("kernels_for: unknown ISA ", static_cast<int>(isa));
+}
+
+}  // namespace minima

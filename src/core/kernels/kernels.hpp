@@ -1,0 +1,48 @@
+// Kernel tables per instruction set. A KernelSet is a table of plain function pointers chosen once
+// at startup (select_kernels) and passed explicitly to whoever computes; there is no global
+// "current ISA". Every entry has a scalar reference in core/quant/quant.hpp and the tests compare
+// each fast entry against it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "core/quant/types.hpp"
+
+namespace minima {
+
+enum class Isa { Scalar, Avx2, Avx512 };
+std::string_view isa_name(Isa isa);
+
+// Best ISA this CPU supports, lowered by the environment variable MINIMA_CPU=scalar|avx2|avx512
+// (a request above what the CPU has is refused with an Error).
+Isa detect_isa();
+bool cpu_supports(Isa isa);
+
+// What detect_isa does with the variable's value, split out for tests: an empty request gives
+// best; "scalar", "avx2" or "avx512" gives that ISA when it is not above best; anything else, or
+// a request above best, throws Error naming the value and what the CPU has.
+Isa resolve_isa(std::string_view request, Isa best);
+
+using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
+using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
+using VecDotFn = float (*)(const void* w, const void* a, int64_t n);
+
+struct KernelSet {
+  Isa isa;
+  // Indexed by ggml type id; null where the type has no such kernel.
+  std::array<DequantizeRowFn, kDTypeCount> dequantize{};
+  std::array<QuantizeRowFn, kDTypeCount> quantize{};  // activations: Q8_0, Q8_1, Q8_K (+F32 copy)
+  std::array<VecDotFn, kDTypeCount> dot{};            // weight type -> dot with its vec_dot_type
+
+  VecDotFn dot_for(DType t) const { return dot[static_cast<uint32_t>(t)]; }
+  QuantizeRowFn quantize_for(DType t) const { return quantize[static_cast<uint32_t>(t)]; }
+  DequantizeRowFn dequantize_for(DType t) const { return dequantize[static_cast<uint32_t>(t)]; }
+};
+
+// The table for isa: entries without a specialised kernel fall back to the scalar reference, so
+// every table is complete. isa must be supported by this CPU.
+const KernelSet& kernels_for(Isa isa);
+
+}  // namespace minima

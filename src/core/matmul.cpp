@@ -1,0 +1,76 @@
+#include "core/matmul.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/quant/quant.hpp"
+
+namespace minima {
+
+MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
+    : max_in_(max_in), max_tokens_(max_tokens) {
+  // Widest activation row: F32 (4 bytes/elem) dominates every Q8 type, whose blocks are < 4
+  // bytes per element, so 4 * max_in rounded up to a whole Q8_K block is enough for any type.
+  const int64_t padded = (max_in + QK_K - 1) / QK_K * QK_K;
+  act_.resize(static_cast<size_t>(max_tokens) * static_cast<size_t>(padded) * sizeof(float));
+  exact_rows_.resize(static_cast<size_t>(n_threads) * static_cast<size_t>(max_in));
+}
+
+void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
+            const float* x, int64_t n_tok, float* y, bool exact) {
+  const int64_t n_in = w.ne0, n_out = w.ne1;
+  if (n_in > scratch.max_in() || n_tok > scratch.max_tokens())
+    fail("matmul: scratch too small (", n_in, " x ", n_tok, " > ", scratch.max_in(), " x ", scratch.max_tokens(), ")");
+
+  if (exact) {
+    pool.run([&](int ith, int nth) {
+      float* wrow = scratch.exact_row(ith);
+      const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
+      for (int64_t r = r0; r < r1; ++r) {
+        quant::dequantize_row_ref(w.type, w.row(r), wrow, n_in);
+        for (int64_t t = 0; t < n_tok; ++t) {
+          const float* xr = x + t * n_in;
+          float s = 0.0f;
+          for (int64_t i = 0; i < n_in; ++i) s += wrow[i] * xr[i];
+          y[t * n_out + r] = s;
+        }
+      }
+    });
+    return;
+  }
+
+  const DType vt = type_info(w.type).vec_dot_type;
+  const VecDotFn dot = ks.dot_for(w.type);
+  const uint8_t* act;
+  size_t act_stride;
+  if (vt == DType::F32) {
+    act = reinterpret_cast<const uint8_t*>(x);
+    act_stride = static_cast<size_t>(n_in) * sizeof(float);
+  } else {
+    const QuantizeRowFn q = ks.quantize_for(vt);
+    act_stride = row_size(vt, n_in);
+    uint8_t* buf = scratch.act().data();
+    pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
+    });
+    act = buf;
+  }
+
+  pool.run([&](int ith, int nth) {
+    const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
+    for (int64_t r = r0; r < r1; ++r) {
+      const void* wr = w.row(r);
+      for (int64_t t = 0; t < n_tok; ++t) y[t * n_out + r] = dot(wr, act + static_cast<size_t>(t) * act_stride, n_in);
+    }
+  });
+}
+
+void dequantize_row(const KernelSet& ks, const TensorView& w, int64_t r, float* dst, bool exact) {
+  if (exact) {
+    quant::dequantize_row_ref(w.type, w.row(r), dst, w.ne0);
+  } else {
+    ks.dequantize_for(w.type)(w.row(r), dst, w.ne0);
+  }
+}
+
+}  // namespace minima

@@ -1,0 +1,45 @@
+// y = x · Wᵀ for a weight matrix in any supported type: the one op that touches the big weights.
+//
+// Fast path: each activation row is converted once to the weight type's vec_dot_type (Q8_0 / Q8_1
+// / Q8_K for quantized weights, kept F32 for float weights), then every output row is a KernelSet
+// dot product; threads split the output rows, so each weight row is streamed once per call for
+// all tokens of the batch.
+// Exact path (reference): each weight row is dequantized with the scalar reference and dotted with
+// the F32 activations in float, in order — the math of an F32 twin of the model.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/kernels/kernels.hpp"
+#include "core/tensor.hpp"
+#include "core/threads.hpp"
+
+namespace minima {
+
+// Scratch sized once (before any token loop) for the largest matmul a model will run.
+class MatmulScratch {
+ public:
+  MatmulScratch() = default;
+  // max_in: largest input dimension; max_tokens: largest batch; n_threads for the exact path.
+  MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads);
+
+  std::span<uint8_t> act() { return act_; }
+  float* exact_row(int ith) { return exact_rows_.data() + static_cast<size_t>(ith) * static_cast<size_t>(max_in_); }
+  int64_t max_in() const { return max_in_; }
+  int64_t max_tokens() const { return max_tokens_; }
+
+ private:
+  int64_t max_in_ = 0, max_tokens_ = 0;
+  std::vector<uint8_t> act_;         // [max_tokens, bytes of a max_in row in the widest vec_dot_type]
+  std::vector<float> exact_rows_;    // [n_threads, max_in]
+};
+
+// w: [n_out = w.ne1, n_in = w.ne0]   x: [n_tok, n_in]   y: [n_tok, n_out]
+void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
+            const float* x, int64_t n_tok, float* y, bool exact);
+
+// Row r of w as floats (token embedding lookup): dst: [w.ne0].
+void dequantize_row(const KernelSet& ks, const TensorView& w, int64_t r, float* dst, bool exact);
+
+}  // namespace minima
