@@ -35,9 +35,15 @@ int main(int argc, char** argv) {
       nested.arrays = {GgufWriter::ints({4, 5}), GgufWriter::strings({"x"})};
       w.set_array("nested", nested);
       if (variant >= 1) {
-        w.add_tensor("a", DType::F32, {4, 2}, [](std::span<uint8_t> o) { for (auto& b : o) b = 0x3f; });
-        w.add_tensor("b", DType::Q8_0, {32, 1}, [](std::span<uint8_t> o) { for (auto& b : o) b = 1; });
-        w.add_tensor("c", DType::Q4_K, {256}, [](std::span<uint8_t> o) { for (auto& b : o) b = 2; });
+        w.add_tensor("a", DType::F32, {4, 2}, [](std::span<uint8_t> o) {
+          for (auto& b : o) b = 0x3f;
+        });
+        w.add_tensor("b", DType::Q8_0, {32, 1}, [](std::span<uint8_t> o) {
+          for (auto& b : o) b = 1;
+        });
+        w.add_tensor("c", DType::Q4_K, {256}, [](std::span<uint8_t> o) {
+          for (auto& b : o) b = 2;
+        });
       }
       w.write(dir / ("seed" + std::to_string(variant) + ".gguf"));
     }

@@ -39,7 +39,9 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path.string())
   ::close(fd);  // the mapping keeps the file alive
 }
 
-MappedFile::~MappedFile() { reset(); }
+MappedFile::~MappedFile() {
+  reset();
+}
 
 MappedFile::MappedFile(MappedFile&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)),

@@ -20,7 +20,8 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
             const float* x, int64_t n_tok, float* y, bool exact) {
   const int64_t n_in = w.ne0, n_out = w.ne1;
   if (n_in > scratch.max_in() || n_tok > scratch.max_tokens())
-    fail("matmul: scratch too small (", n_in, " x ", n_tok, " > ", scratch.max_in(), " x ", scratch.max_tokens(), ")");
+    fail("matmul: scratch too small (", n_in, " x ", n_tok, " > ", scratch.max_in(), " x ",
+         scratch.max_tokens(), ")");
 
   if (exact) {
     pool.run([&](int ith, int nth) {
@@ -51,7 +52,8 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     act_stride = row_size(vt, n_in);
     uint8_t* buf = scratch.act().data();
     pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
+      for (int64_t t = t0; t < t1; ++t)
+        q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
     });
     act = buf;
   }
@@ -60,7 +62,8 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
     for (int64_t r = r0; r < r1; ++r) {
       const void* wr = w.row(r);
-      for (int64_t t = 0; t < n_tok; ++t) y[t * n_out + r] = dot(wr, act + static_cast<size_t>(t) * act_stride, n_in);
+      for (int64_t t = 0; t < n_tok; ++t)
+        y[t * n_out + r] = dot(wr, act + static_cast<size_t>(t) * act_stride, n_in);
     }
   });
 }

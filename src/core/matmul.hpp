@@ -25,14 +25,16 @@ class MatmulScratch {
   MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads);
 
   std::span<uint8_t> act() { return act_; }
-  float* exact_row(int ith) { return exact_rows_.data() + static_cast<size_t>(ith) * static_cast<size_t>(max_in_); }
+  float* exact_row(int ith) {
+    return exact_rows_.data() + static_cast<size_t>(ith) * static_cast<size_t>(max_in_);
+  }
   int64_t max_in() const { return max_in_; }
   int64_t max_tokens() const { return max_tokens_; }
 
  private:
   int64_t max_in_ = 0, max_tokens_ = 0;
-  std::vector<uint8_t> act_;         // [max_tokens, bytes of a max_in row in the widest vec_dot_type]
-  std::vector<float> exact_rows_;    // [n_threads, max_in]
+  std::vector<uint8_t> act_;       // [max_tokens, bytes of a max_in row in the widest vec_dot_type]
+  std::vector<float> exact_rows_;  // [n_threads, max_in]
 };
 
 // w: [n_out = w.ne1, n_in = w.ne0]   x: [n_tok, n_in]   y: [n_tok, n_out]

@@ -11,9 +11,9 @@ namespace minima {
 
 struct TensorView {
   DType type = DType::F32;
-  int64_t ne0 = 0;        // elements per row (input dimension of a matmul)
-  int64_t ne1 = 0;        // rows (output dimension of a matmul)
-  size_t row_bytes = 0;   // row_size(type, ne0)
+  int64_t ne0 = 0;       // elements per row (input dimension of a matmul)
+  int64_t ne1 = 0;       // rows (output dimension of a matmul)
+  size_t row_bytes = 0;  // row_size(type, ne0)
   const uint8_t* data = nullptr;
 
   bool empty() const { return data == nullptr; }

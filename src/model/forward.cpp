@@ -23,7 +23,9 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
-inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float silu(float x) {
+  return x / (1.0f + std::exp(-x));
+}
 
 // Rotates the first n_rot dims of one head. cs, sn: [n_rot/2] for this position.
 void rope_head(float* h, int64_t n_rot, RopeStyle style, const float* cs, const float* sn) {
@@ -73,7 +75,8 @@ Session::Session(const Model& model, const KernelSet& kernels, ThreadPool& pool,
   inv_freq_.resize(sz(hp_.n_rot / 2));
   const auto& ff = model.rope_freq_factors();
   for (int64_t i = 0; i < hp_.n_rot / 2; ++i) {
-    double f = std::pow(double(hp_.rope_base), -2.0 * double(i) / double(hp_.n_rot)) * hp_.rope_freq_scale;
+    double f =
+        std::pow(double(hp_.rope_base), -2.0 * double(i) / double(hp_.n_rot)) * hp_.rope_freq_scale;
     if (!ff.empty()) f /= ff[sz(i)];
     inv_freq_[sz(i)] = f;
   }
@@ -86,14 +89,16 @@ void Session::eval(std::span<const int32_t> tokens, float* logits_out) {
     fail("context is full: ", n_past_, " + ", n, " tokens exceed the context size ", kv_.n_ctx());
   for (int64_t i = 0; i < n; ++i) {
     if (tokens[static_cast<size_t>(i)] < 0 || tokens[static_cast<size_t>(i)] >= hp_.n_vocab)
-      fail("token id ", tokens[static_cast<size_t>(i)], " at position ", i, " is outside the vocabulary [0, ", hp_.n_vocab, ")");
+      fail("token id ", tokens[static_cast<size_t>(i)], " at position ", i,
+           " is outside the vocabulary [0, ", hp_.n_vocab, ")");
   }
   for (int64_t c0 = 0; c0 < n; c0 += opt_.n_batch) {
     const int64_t cn = std::min(opt_.n_batch, n - c0);
     const bool last_chunk = c0 + cn == n;
     // Logits are computed only where asked for: every row into logits_out, else just the very
     // last row (the big vocabulary matmul is skipped for the rest of a prompt).
-    float* out = logits_out ? logits_out + c0 * hp_.n_vocab : (last_chunk ? logits_.data() : nullptr);
+    float* out =
+        logits_out ? logits_out + c0 * hp_.n_vocab : (last_chunk ? logits_.data() : nullptr);
     forward_chunk(tokens.data() + c0, cn, out);
   }
 }
@@ -113,17 +118,20 @@ void Session::rope_tables(int64_t n, int64_t pos0) {
 // logits_out: null (compute nothing after the last layer), or [n, n_vocab] when it points to a
 // caller buffer, or logits_ ([n_vocab], last row only).
 void Session::forward_chunk(const int32_t* tokens, int64_t n, float* logits_out) {
-  const int64_t E = hp_.n_embd, H = hp_.n_head, Hkv = hp_.n_head_kv, hd = hp_.head_dim, hdv = hp_.head_dim_v;
+  const int64_t E = hp_.n_embd, H = hp_.n_head, Hkv = hp_.n_head_kv, hd = hp_.head_dim,
+                hdv = hp_.head_dim_v;
   const int64_t qd = H * hd, kd = Hkv * hd, vd = Hkv * hdv, od = H * hdv, F = hp_.n_ff;
   const int64_t pos0 = n_past_;
   const bool exact = opt_.exact;
 
-  for (int64_t t = 0; t < n; ++t) dequantize_row(ks_, model_.tok_embd(), tokens[t], &x_[static_cast<size_t>(t * E)], exact);
+  for (int64_t t = 0; t < n; ++t)
+    dequantize_row(ks_, model_.tok_embd(), tokens[t], &x_[static_cast<size_t>(t * E)], exact);
   rope_tables(n, pos0);
 
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
-    for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
+    for (int64_t t = 0; t < n; ++t)
+      rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
     matmul(ks_, pool_, mm_, L.wq, xn_.data(), n, q_.data(), exact);
     matmul(ks_, pool_, mm_, L.wk, xn_.data(), n, k_.data(), exact);
     matmul(ks_, pool_, mm_, L.wv, xn_.data(), n, v_.data(), exact);
@@ -131,17 +139,23 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, float* logits_out)
       float* q = &q_[t * qd];
       float* k = &k_[t * kd];
       float* v = &v_[t * vd];
-      if (!L.bq.empty()) for (int64_t i = 0; i < qd; ++i) q[i] += L.bq[i];
-      if (!L.bk.empty()) for (int64_t i = 0; i < kd; ++i) k[i] += L.bk[i];
-      if (!L.bv.empty()) for (int64_t i = 0; i < vd; ++i) v[i] += L.bv[i];
+      if (!L.bq.empty())
+        for (int64_t i = 0; i < qd; ++i) q[i] += L.bq[i];
+      if (!L.bk.empty())
+        for (int64_t i = 0; i < kd; ++i) k[i] += L.bk[i];
+      if (!L.bv.empty())
+        for (int64_t i = 0; i < vd; ++i) v[i] += L.bv[i];
       if (!L.q_norm.empty()) {
-        for (int64_t h = 0; h < H; ++h) rms_norm(q + h * hd, L.q_norm.data(), q + h * hd, hd, hp_.rms_eps);
-        for (int64_t h = 0; h < Hkv; ++h) rms_norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, hp_.rms_eps);
+        for (int64_t h = 0; h < H; ++h)
+          rms_norm(q + h * hd, L.q_norm.data(), q + h * hd, hd, hp_.rms_eps);
+        for (int64_t h = 0; h < Hkv; ++h)
+          rms_norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, hp_.rms_eps);
       }
       const float* cs = &cos_[t * (hp_.n_rot / 2)];
       const float* sn = &sin_[t * (hp_.n_rot / 2)];
       for (int64_t h = 0; h < H; ++h) rope_head(q + h * hd, hp_.n_rot, model_.arch().rope, cs, sn);
-      for (int64_t h = 0; h < Hkv; ++h) rope_head(k + h * hd, hp_.n_rot, model_.arch().rope, cs, sn);
+      for (int64_t h = 0; h < Hkv; ++h)
+        rope_head(k + h * hd, hp_.n_rot, model_.arch().rope, cs, sn);
       std::memcpy(kv_.k(il, pos0 + t), k, static_cast<size_t>(kd) * sizeof(float));
       std::memcpy(kv_.v(il, pos0 + t), v, static_cast<size_t>(vd) * sizeof(float));
     }
@@ -149,7 +163,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, float* logits_out)
     matmul(ks_, pool_, mm_, L.wo, att_.data(), n, xn_.data(), exact);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
 
-    for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
+    for (int64_t t = 0; t < n; ++t)
+      rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
     matmul(ks_, pool_, mm_, L.w_gate, xn_.data(), n, gate_.data(), exact);
     matmul(ks_, pool_, mm_, L.w_up, xn_.data(), n, up_.data(), exact);
     for (int64_t i = 0; i < n * F; ++i) gate_[i] = silu(gate_[i]) * up_[i];
@@ -165,9 +180,11 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, float* logits_out)
     matmul(ks_, pool_, mm_, model_.output(), xn_.data(), 1, logits_.data(), exact);
     return;
   }
-  for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], model_.output_norm().data(), &xn_[t * E], E, hp_.rms_eps);
+  for (int64_t t = 0; t < n; ++t)
+    rms_norm(&x_[t * E], model_.output_norm().data(), &xn_[t * E], E, hp_.rms_eps);
   matmul(ks_, pool_, mm_, model_.output(), xn_.data(), n, logits_out, exact);
-  std::memcpy(logits_.data(), logits_out + (n - 1) * hp_.n_vocab, static_cast<size_t>(hp_.n_vocab) * sizeof(float));
+  std::memcpy(logits_.data(), logits_out + (n - 1) * hp_.n_vocab,
+              static_cast<size_t>(hp_.n_vocab) * sizeof(float));
 }
 
 // Causal attention of the n new tokens (positions pos0..pos0+n-1) over the cache [0, pos0+t].

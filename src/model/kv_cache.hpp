@@ -16,10 +16,18 @@ class KvCache {
 
   int64_t n_ctx() const { return n_ctx_; }
   // k: [n_head_kv * head_dim] of (layer, pos); v: [n_head_kv * head_dim_v]
-  float* k(int64_t layer, int64_t pos) { return k_.data() + static_cast<size_t>((layer * n_ctx_ + pos) * k_dim_); }
-  float* v(int64_t layer, int64_t pos) { return v_.data() + static_cast<size_t>((layer * n_ctx_ + pos) * v_dim_); }
-  const float* k(int64_t layer, int64_t pos) const { return const_cast<KvCache*>(this)->k(layer, pos); }
-  const float* v(int64_t layer, int64_t pos) const { return const_cast<KvCache*>(this)->v(layer, pos); }
+  float* k(int64_t layer, int64_t pos) {
+    return k_.data() + static_cast<size_t>((layer * n_ctx_ + pos) * k_dim_);
+  }
+  float* v(int64_t layer, int64_t pos) {
+    return v_.data() + static_cast<size_t>((layer * n_ctx_ + pos) * v_dim_);
+  }
+  const float* k(int64_t layer, int64_t pos) const {
+    return const_cast<KvCache*>(this)->k(layer, pos);
+  }
+  const float* v(int64_t layer, int64_t pos) const {
+    return const_cast<KvCache*>(this)->v(layer, pos);
+  }
   size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float); }
 
  private:

@@ -19,24 +19,31 @@ class Loader {
     const std::string key = arch_ + "." + suffix;
     const auto v = f_.get_int(key);
     if (!v) fail(f_.name(), ": required metadata key '", key, "' is missing");
-    if (*v <= 0 || *v > (int64_t(1) << 32)) fail(f_.name(), ": metadata '", key, "' = ", *v, " is out of range");
+    if (*v <= 0 || *v > (int64_t(1) << 32))
+      fail(f_.name(), ": metadata '", key, "' = ", *v, " is out of range");
     return *v;
   }
   std::optional<int64_t> opt_int(const std::string& suffix) const {
     const std::string key = arch_ + "." + suffix;
     const auto v = f_.get_int(key);
-    if (v && (*v <= 0 || *v > (int64_t(1) << 32))) fail(f_.name(), ": metadata '", key, "' = ", *v, " is out of range");
+    if (v && (*v <= 0 || *v > (int64_t(1) << 32)))
+      fail(f_.name(), ": metadata '", key, "' = ", *v, " is out of range");
     return v;
   }
-  std::optional<double> opt_float(const std::string& suffix) const { return f_.get_float(arch_ + "." + suffix); }
+  std::optional<double> opt_float(const std::string& suffix) const {
+    return f_.get_float(arch_ + "." + suffix);
+  }
 
-  const GgufTensorInfo& tensor(const std::string& name, std::initializer_list<int64_t> shape) const {
+  const GgufTensorInfo& tensor(const std::string& name,
+                               std::initializer_list<int64_t> shape) const {
     const GgufTensorInfo* t = f_.find_tensor(name);
-    if (!t) fail(f_.name(), ": missing tensor '", name, "' (expected shape ", shape_str(shape), ")");
+    if (!t)
+      fail(f_.name(), ": missing tensor '", name, "' (expected shape ", shape_str(shape), ")");
     check_shape(*t, shape);
     return *t;
   }
-  const GgufTensorInfo* opt_tensor(const std::string& name, std::initializer_list<int64_t> shape) const {
+  const GgufTensorInfo* opt_tensor(const std::string& name,
+                                   std::initializer_list<int64_t> shape) const {
     const GgufTensorInfo* t = f_.find_tensor(name);
     if (t) check_shape(*t, shape);
     return t;
@@ -45,7 +52,8 @@ class Loader {
   TensorView matrix(const std::string& name, int64_t ne0, int64_t ne1) const {
     const GgufTensorInfo& t = tensor(name, {ne0, ne1});
     if (!type_info(t.type).weight_supported)
-      fail(f_.name(), ": tensor '", name, "' has type ", type_info(t.type).name, ", which cannot be a weight");
+      fail(f_.name(), ": tensor '", name, "' has type ", type_info(t.type).name,
+           ", which cannot be a weight");
     return make_view(t.type, ne0, ne1, t.data);
   }
 
@@ -55,7 +63,9 @@ class Loader {
     quant::dequantize_row_ref(t.type, t.data, out.data(), t.n_elements());
     return out;
   }
-  std::vector<float> vec(const std::string& name, int64_t n) const { return vec(tensor(name, {n})); }
+  std::vector<float> vec(const std::string& name, int64_t n) const {
+    return vec(tensor(name, {n}));
+  }
   std::vector<float> opt_vec(const std::string& name, int64_t n) const {
     const GgufTensorInfo* t = opt_tensor(name, {n});
     return t ? vec(*t) : std::vector<float>{};
@@ -64,7 +74,8 @@ class Loader {
  private:
   static std::string shape_str(std::initializer_list<int64_t> s) {
     std::string r = "[";
-    for (auto it = s.begin(); it != s.end(); ++it) r += (it == s.begin() ? "" : ", ") + std::to_string(*it);
+    for (auto it = s.begin(); it != s.end(); ++it)
+      r += (it == s.begin() ? "" : ", ") + std::to_string(*it);
     return r + "]";
   }
   void check_shape(const GgufTensorInfo& t, std::initializer_list<int64_t> shape) const {
@@ -72,7 +83,9 @@ class Loader {
     int d = 0;
     for (int64_t e : shape) ok = ok && t.ne[d++] == e;
     for (; d < 4; ++d) ok = ok && t.ne[d] == 1;
-    if (!ok) fail(f_.name(), ": tensor '", t.name, "' has shape ", t.shape_string(), ", expected ", shape_str(shape));
+    if (!ok)
+      fail(f_.name(), ": tensor '", t.name, "' has shape ", t.shape_string(), ", expected ",
+           shape_str(shape));
   }
 
   const GgufFile& f_;
@@ -85,11 +98,14 @@ Model Model::load(const std::filesystem::path& path) {
   Model m(GgufFile::open(path));
   const GgufFile& f = m.file_;
   const auto arch_name = f.get_string("general.architecture");
-  if (!arch_name) fail(f.name(), ": metadata 'general.architecture' is missing (not a model file?)");
+  if (!arch_name)
+    fail(f.name(), ": metadata 'general.architecture' is missing (not a model file?)");
   m.arch_ = find_arch(*arch_name);
   if (!m.arch_)
-    fail(f.name(), ": architecture '", *arch_name, "' is not supported (supported: ", supported_arch_names(), ")");
-  if (f.tensors().empty()) fail(f.name(), ": the file has no tensors (a vocabulary-only GGUF cannot be run)");
+    fail(f.name(), ": architecture '", *arch_name,
+         "' is not supported (supported: ", supported_arch_names(), ")");
+  if (f.tensors().empty())
+    fail(f.name(), ": the file has no tensors (a vocabulary-only GGUF cannot be run)");
 
   const Loader L(f, *arch_name);
   HParams& hp = m.hp_;
@@ -100,17 +116,22 @@ Model Model::load(const std::filesystem::path& path) {
   hp.n_head_kv = L.opt_int("attention.head_count_kv").value_or(hp.n_head);
   hp.n_ctx_train = L.opt_int("context_length").value_or(2048);
   if (hp.n_head % hp.n_head_kv != 0)
-    fail(f.name(), ": head_count ", hp.n_head, " is not a multiple of head_count_kv ", hp.n_head_kv);
+    fail(f.name(), ": head_count ", hp.n_head, " is not a multiple of head_count_kv ",
+         hp.n_head_kv);
   if (!L.opt_int("attention.key_length") && hp.n_embd % hp.n_head != 0)
-    fail(f.name(), ": embedding_length ", hp.n_embd, " is not a multiple of head_count ", hp.n_head);
+    fail(f.name(), ": embedding_length ", hp.n_embd, " is not a multiple of head_count ",
+         hp.n_head);
   hp.head_dim = L.opt_int("attention.key_length").value_or(hp.n_embd / hp.n_head);
   hp.head_dim_v = L.opt_int("attention.value_length").value_or(hp.head_dim);
   hp.n_rot = L.opt_int("rope.dimension_count").value_or(hp.head_dim);
   if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
-    fail(f.name(), ": rope.dimension_count ", hp.n_rot, " must be even and <= head size ", hp.head_dim);
+    fail(f.name(), ": rope.dimension_count ", hp.n_rot, " must be even and <= head size ",
+         hp.head_dim);
   hp.rms_eps = static_cast<float>(L.opt_float("attention.layer_norm_rms_epsilon").value_or(1e-5));
-  hp.rope_base = static_cast<float>(L.opt_float("rope.freq_base").value_or(m.arch_->default_rope_base));
-  if (!(hp.rms_eps > 0) || !(hp.rope_base > 0)) fail(f.name(), ": rms epsilon and rope.freq_base must be positive");
+  hp.rope_base =
+      static_cast<float>(L.opt_float("rope.freq_base").value_or(m.arch_->default_rope_base));
+  if (!(hp.rms_eps > 0) || !(hp.rope_base > 0))
+    fail(f.name(), ": rms epsilon and rope.freq_base must be positive");
 
   const auto scaling = f.get_string(*arch_name + ".rope.scaling.type");
   if (scaling && *scaling == "linear") {
@@ -118,7 +139,8 @@ Model Model::load(const std::filesystem::path& path) {
     if (!(factor > 0)) fail(f.name(), ": rope.scaling.factor must be positive");
     hp.rope_freq_scale = static_cast<float>(1.0 / factor);
   } else if (scaling && *scaling != "none") {
-    fail(f.name(), ": rope scaling type '", *scaling, "' is not supported yet (supported: none, linear, and "
+    fail(f.name(), ": rope scaling type '", *scaling,
+         "' is not supported yet (supported: none, linear, and "
          "Llama-3 frequency factors via rope_freqs.weight)");
   } else if (const auto fs = L.opt_float("rope.scale_linear")) {
     hp.rope_freq_scale = static_cast<float>(1.0 / *fs);
@@ -135,7 +157,8 @@ Model Model::load(const std::filesystem::path& path) {
     m.output_ = m.tok_embd_;
     m.tied_ = true;
   }
-  if (const GgufTensorInfo* rf = L.opt_tensor("rope_freqs.weight", {hp.n_rot / 2})) m.rope_freqs_ = L.vec(*rf);
+  if (const GgufTensorInfo* rf = L.opt_tensor("rope_freqs.weight", {hp.n_rot / 2}))
+    m.rope_freqs_ = L.vec(*rf);
 
   const int64_t q_dim = hp.n_head * hp.head_dim, kv_dim = hp.n_head_kv * hp.head_dim;
   const int64_t v_dim = hp.n_head_kv * hp.head_dim_v, o_dim = hp.n_head * hp.head_dim_v;

@@ -21,22 +21,23 @@ struct HParams {
   int64_t n_layer = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
-  int64_t head_dim = 0;    // key/query head size ({arch}.attention.key_length, else n_embd / n_head)
+  int64_t head_dim = 0;  // key/query head size ({arch}.attention.key_length, else n_embd / n_head)
   int64_t head_dim_v = 0;  // value head size
   int64_t n_ff = 0;
-  int64_t n_rot = 0;       // rotated dims per head ({arch}.rope.dimension_count, else head_dim)
+  int64_t n_rot = 0;  // rotated dims per head ({arch}.rope.dimension_count, else head_dim)
   float rms_eps = 1e-5f;
   float rope_base = 10000.0f;
   float rope_freq_scale = 1.0f;  // linear rope scaling: positions are multiplied by this
 };
 
 struct LayerWeights {
-  std::vector<float> attn_norm;               // [n_embd]
-  TensorView wq, wk, wv, wo;                  // [n_head*hd, n_embd] [n_kv*hd, n_embd] [n_kv*hdv, n_embd] [n_embd, n_head*hdv]
-  std::vector<float> bq, bk, bv;              // qwen2: [n_head*hd] [n_kv*hd] [n_kv*hdv]; empty otherwise
-  std::vector<float> q_norm, k_norm;          // qwen3: [hd]; empty otherwise
-  std::vector<float> ffn_norm;                // [n_embd]
-  TensorView w_gate, w_up, w_down;            // [n_ff, n_embd] [n_ff, n_embd] [n_embd, n_ff]
+  std::vector<float> attn_norm;  // [n_embd]
+  TensorView wq, wk, wv,
+      wo;  // [n_head*hd, n_embd] [n_kv*hd, n_embd] [n_kv*hdv, n_embd] [n_embd, n_head*hdv]
+  std::vector<float> bq, bk, bv;      // qwen2: [n_head*hd] [n_kv*hd] [n_kv*hdv]; empty otherwise
+  std::vector<float> q_norm, k_norm;  // qwen3: [hd]; empty otherwise
+  std::vector<float> ffn_norm;        // [n_embd]
+  TensorView w_gate, w_up, w_down;    // [n_ff, n_embd] [n_ff, n_embd] [n_embd, n_ff]
 };
 
 class Model {
@@ -48,7 +49,7 @@ class Model {
   const ArchSpec& arch() const { return *arch_; }
   const HParams& hparams() const { return hp_; }
   const TensorView& tok_embd() const { return tok_embd_; }  // [n_vocab, n_embd]
-  const TensorView& output() const { return output_; }      // [n_vocab, n_embd] (== tok_embd when tied)
+  const TensorView& output() const { return output_; }  // [n_vocab, n_embd] (== tok_embd when tied)
   bool tied_output() const { return tied_; }
   const std::vector<float>& output_norm() const { return output_norm_; }
   const std::vector<LayerWeights>& layers() const { return layers_; }

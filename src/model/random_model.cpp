@@ -49,7 +49,8 @@ DType fit_type(DType want, int64_t row) {
 // A SentencePiece-like vocabulary: <unk> <s> </s>, 256 byte-fallback tokens, then text pieces
 // (single characters, "▁"-prefixed words built from letter sequences) until n_vocab is reached.
 void add_vocab(GgufWriter& w, int64_t n_vocab) {
-  if (n_vocab < 259 + 96) fail("random model: vocabulary of ", n_vocab, " is too small (need >= 355)");
+  if (n_vocab < 259 + 96)
+    fail("random model: vocabulary of ", n_vocab, " is too small (need >= 355)");
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<double> scores = {0, 0, 0};
   std::vector<int64_t> types = {2, 3, 3};  // UNKNOWN, CONTROL, CONTROL
@@ -111,9 +112,10 @@ std::string model_preset_names() {
   return s;
 }
 
-void write_random_model(const ModelShape& m, DType type, uint64_t seed, const std::filesystem::path& path,
-                        ThreadPool& pool) {
-  if (!type_info(type).weight_supported) fail("random model: type ", type_info(type).name, " cannot be a weight type");
+void write_random_model(const ModelShape& m, DType type, uint64_t seed,
+                        const std::filesystem::path& path, ThreadPool& pool) {
+  if (!type_info(type).weight_supported)
+    fail("random model: type ", type_info(type).name, " cannot be a weight type");
   const int64_t hd = m.head_dim > 0 ? m.head_dim : m.n_embd / m.n_head;
   const std::string a = m.arch;
   GgufWriter w;

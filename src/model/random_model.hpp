@@ -30,7 +30,7 @@ std::string model_preset_names();
 // Writes a model of `shape` whose 2-D weights are stored as `type` (tensors whose row length does
 // not fit the type's block fall back to Q8_0, then F16, as llama.cpp does), with a generated
 // SentencePiece-style vocabulary of n_vocab tokens (control, byte-fallback and text pieces).
-void write_random_model(const ModelShape& shape, DType type, uint64_t seed, const std::filesystem::path& path,
-                        ThreadPool& pool);
+void write_random_model(const ModelShape& shape, DType type, uint64_t seed,
+                        const std::filesystem::path& path, ThreadPool& pool);
 
 }  // namespace minima

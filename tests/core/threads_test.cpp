@@ -37,7 +37,8 @@ TEST(ThreadPool, WorkersSleepAndWakeAcrossIdleGaps) {
   ThreadPool pool(2);
   std::atomic<int> sum{0};
   for (int rep = 0; rep < 5; ++rep) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the spin phase: workers park
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(20));  // past the spin phase: workers park
     pool.run([&](int ith, int) { sum += ith + 1; });
   }
   EXPECT_EQ(sum.load(), 5 * 3);

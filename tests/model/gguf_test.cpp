@@ -29,9 +29,14 @@ class Bytes {
     return *this;
   }
   Bytes& header(uint64_t n_tensors, uint64_t n_kv, uint32_t version = 3) {
-    return put<uint32_t>(0x46554747).put<uint32_t>(version).put<uint64_t>(n_tensors).put<uint64_t>(n_kv);
+    return put<uint32_t>(0x46554747)
+        .put<uint32_t>(version)
+        .put<uint64_t>(n_tensors)
+        .put<uint64_t>(n_kv);
   }
-  Bytes& kv_u32(const std::string& k, uint32_t v) { return str(k).put<uint32_t>(4).put<uint32_t>(v); }
+  Bytes& kv_u32(const std::string& k, uint32_t v) {
+    return str(k).put<uint32_t>(4).put<uint32_t>(v);
+  }
   Bytes& tensor(const std::string& name, std::vector<int64_t> ne, uint32_t type, uint64_t offset) {
     str(name).put<uint32_t>(static_cast<uint32_t>(ne.size()));
     for (int64_t d : ne) put<int64_t>(d);
@@ -57,12 +62,13 @@ std::string parse_error(const std::vector<uint8_t>& bytes) {
   return "";
 }
 
-#define EXPECT_REJECTS(bytes, ...)                                   \
-  do {                                                               \
-    const std::string _m = parse_error(bytes);                       \
-    ASSERT_FALSE(_m.empty()) << "accepted a corrupt file";           \
-    EXPECT_NE(_m.find("test.gguf"), std::string::npos) << _m;        \
-    for (const char* _s : {__VA_ARGS__}) EXPECT_NE(_m.find(_s), std::string::npos) << "'" << _s << "' not in: " << _m; \
+#define EXPECT_REJECTS(bytes, ...)                                                  \
+  do {                                                                              \
+    const std::string _m = parse_error(bytes);                                      \
+    ASSERT_FALSE(_m.empty()) << "accepted a corrupt file";                          \
+    EXPECT_NE(_m.find("test.gguf"), std::string::npos) << _m;                       \
+    for (const char* _s : {__VA_ARGS__})                                            \
+      EXPECT_NE(_m.find(_s), std::string::npos) << "'" << _s << "' not in: " << _m; \
   } while (0)
 
 TEST(Gguf, RoundTripEveryMetadataTypeAndTensors) {
@@ -95,7 +101,8 @@ TEST(Gguf, RoundTripEveryMetadataTypeAndTensors) {
     const float v[6] = {1, 2, 3, 4, 5, 6};
     std::memcpy(o.data(), v, sizeof v);
   });
-  w.add_tensor("t.q8", DType::Q8_0, {64}, [](std::span<uint8_t> o) { std::memset(o.data(), 7, o.size()); });
+  w.add_tensor("t.q8", DType::Q8_0, {64},
+               [](std::span<uint8_t> o) { std::memset(o.data(), 7, o.size()); });
   w.write(dir / "a.gguf");
 
   const GgufFile f = GgufFile::open(dir / "a.gguf");
@@ -171,8 +178,10 @@ TEST(GgufCorrupt, EveryTruncationIsAnError) {
   GgufWriter w;
   w.set_string("general.architecture", "llama");
   w.set_array("tokens", GgufWriter::strings({"a", "bc"}));
-  w.add_tensor("x", DType::F32, {8}, [](std::span<uint8_t> o) { std::memset(o.data(), 1, o.size()); });
-  w.add_tensor("y", DType::Q4_0, {32, 2}, [](std::span<uint8_t> o) { std::memset(o.data(), 2, o.size()); });
+  w.add_tensor("x", DType::F32, {8},
+               [](std::span<uint8_t> o) { std::memset(o.data(), 1, o.size()); });
+  w.add_tensor("y", DType::Q4_0, {32, 2},
+               [](std::span<uint8_t> o) { std::memset(o.data(), 2, o.size()); });
   w.write(dir / "t.gguf");
   std::ifstream in(dir / "t.gguf", std::ios::binary);
   const std::vector<uint8_t> all((std::istreambuf_iterator<char>(in)), {});
@@ -180,7 +189,8 @@ TEST(GgufCorrupt, EveryTruncationIsAnError) {
   // Only the padding after the last tensor may be cut; every cut before the end of its data must
   // fail (inside the header: for the field it splits; inside the data: past the end).
   size_t data_end = 0;
-  for (const auto& t : ok.tensors()) data_end = std::max<size_t>(data_end, ok.data_offset() + t.offset + t.nbytes);
+  for (const auto& t : ok.tensors())
+    data_end = std::max<size_t>(data_end, ok.data_offset() + t.offset + t.nbytes);
   ASSERT_LE(data_end, all.size());
   for (size_t n = 0; n < data_end; ++n) {
     const std::vector<uint8_t> cut(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
@@ -194,16 +204,25 @@ TEST(GgufCorrupt, AbsurdCounts) {
   EXPECT_REJECTS(Bytes().header(uint64_t(1) << 62, 0).b, "tensor_count", "impossible");
   EXPECT_REJECTS(Bytes().header(0, uint64_t(1) << 62).b, "metadata_kv_count", "impossible");
   // A string length far past the end of the file.
-  EXPECT_REJECTS(Bytes().header(0, 1).put<uint64_t>(uint64_t(1) << 40).zeros(16).b, "key", "exceeds");
+  EXPECT_REJECTS(Bytes().header(0, 1).put<uint64_t>(uint64_t(1) << 40).zeros(16).b, "key",
+                 "exceeds");
   // An array claiming 2^40 u32 elements.
-  EXPECT_REJECTS(Bytes().header(0, 1).str("arr").put<uint32_t>(9).put<uint32_t>(4).put<uint64_t>(uint64_t(1) << 40).zeros(8).b,
+  EXPECT_REJECTS(Bytes()
+                     .header(0, 1)
+                     .str("arr")
+                     .put<uint32_t>(9)
+                     .put<uint32_t>(4)
+                     .put<uint64_t>(uint64_t(1) << 40)
+                     .zeros(8)
+                     .b,
                  "arr", "array length", "impossible");
 }
 
 TEST(GgufCorrupt, BadValueTypes) {
   EXPECT_REJECTS(Bytes().header(0, 1).str("k").put<uint32_t>(77).b, "'k'", "unknown value type 77");
-  EXPECT_REJECTS(Bytes().header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(55).put<uint64_t>(0).b, "'k'",
-                 "unknown array element type 55");
+  EXPECT_REJECTS(
+      Bytes().header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(55).put<uint64_t>(0).b, "'k'",
+      "unknown array element type 55");
   EXPECT_REJECTS(Bytes().header(0, 1).str("k").put<uint32_t>(7).put<uint8_t>(2).b, "'k'", "bool");
   EXPECT_REJECTS(Bytes().header(0, 2).kv_u32("k", 1).kv_u32("k", 2).b, "'k'", "duplicate key");
   EXPECT_REJECTS(Bytes().header(0, 1).str("").put<uint32_t>(4).put<uint32_t>(1).b, "empty key");
@@ -218,14 +237,16 @@ TEST(GgufCorrupt, DeeplyNestedArrays) {
 }
 
 TEST(GgufCorrupt, Alignment) {
-  EXPECT_REJECTS(Bytes().header(0, 1).kv_u32("general.alignment", 48).b, "general.alignment", "power of two");
+  EXPECT_REJECTS(Bytes().header(0, 1).kv_u32("general.alignment", 48).b, "general.alignment",
+                 "power of two");
   EXPECT_REJECTS(Bytes().header(0, 1).kv_u32("general.alignment", 0).b, "general.alignment");
-  EXPECT_REJECTS(Bytes().header(0, 1).str("general.alignment").put<uint32_t>(8).str("x").b, "general.alignment",
-                 "u32");
+  EXPECT_REJECTS(Bytes().header(0, 1).str("general.alignment").put<uint32_t>(8).str("x").b,
+                 "general.alignment", "u32");
 }
 
 TEST(GgufCorrupt, TensorInfoChecks) {
-  auto one = [](const std::string& name, std::vector<int64_t> ne, uint32_t type, uint64_t off, size_t data) {
+  auto one = [](const std::string& name, std::vector<int64_t> ne, uint32_t type, uint64_t off,
+                size_t data) {
     Bytes b;
     b.header(1, 0).tensor(name, std::move(ne), type, off).pad(32).zeros(data);
     return b.b;

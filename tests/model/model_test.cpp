@@ -4,8 +4,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <filesystem>
+#include <functional>
 
 #include "core/error.hpp"
 #include "core/kernels/kernels.hpp"
@@ -61,7 +61,8 @@ std::filesystem::path* ModelFiles::dir_ = nullptr;
 
 // Copies a model's metadata and tensors into a new file, letting the test edit both.
 std::filesystem::path rewrite(const std::filesystem::path& src, const std::string& out_name,
-                              const std::function<void(GgufWriter&)>& edit_meta, const std::string& drop_tensor = "",
+                              const std::function<void(GgufWriter&)>& edit_meta,
+                              const std::string& drop_tensor = "",
                               const std::string& reshape_tensor = "") {
   const GgufFile f = GgufFile::open(src);
   GgufWriter w;
@@ -72,7 +73,8 @@ std::filesystem::path rewrite(const std::filesystem::path& src, const std::strin
     std::vector<int64_t> shape(t.ne.begin(), t.ne.begin() + t.n_dims);
     if (t.name == reshape_tensor) shape = {shape[0] * (t.n_dims > 1 ? shape[1] : 1) / 2, 2};
     const uint8_t* d = t.data;
-    w.add_tensor(t.name, t.type, shape, [d](std::span<uint8_t> o) { std::memcpy(o.data(), d, o.size()); });
+    w.add_tensor(t.name, t.type, shape,
+                 [d](std::span<uint8_t> o) { std::memcpy(o.data(), d, o.size()); });
   }
   const auto out = src.parent_path() / out_name;
   w.write(out);
@@ -99,21 +101,27 @@ TEST_F(ModelFiles, UnsupportedArchitectureListsTheSupportedOnes) {
 }
 
 TEST_F(ModelFiles, MissingTensorIsNamed) {
-  const auto p = rewrite(write(tiny("llama"), DType::F32), "missing.gguf", [](GgufWriter&) {}, "blk.1.ffn_up.weight");
+  const auto p = rewrite(
+      write(tiny("llama"), DType::F32), "missing.gguf", [](GgufWriter&) {}, "blk.1.ffn_up.weight");
   const std::string m = load_error(p);
   EXPECT_NE(m.find("missing tensor 'blk.1.ffn_up.weight'"), std::string::npos) << m;
   EXPECT_NE(m.find("[256, 512]"), std::string::npos) << m;  // the expected shape
 }
 
 TEST_F(ModelFiles, MissingQwenBiasAndQkNormAreNamed) {
-  const auto p = rewrite(write(tiny("qwen2"), DType::F32), "nobias.gguf", [](GgufWriter&) {}, "blk.0.attn_k.bias");
+  const auto p = rewrite(
+      write(tiny("qwen2"), DType::F32), "nobias.gguf", [](GgufWriter&) {}, "blk.0.attn_k.bias");
   EXPECT_NE(load_error(p).find("'blk.0.attn_k.bias'"), std::string::npos);
-  const auto q = rewrite(write(tiny("qwen3"), DType::F32), "nonorm.gguf", [](GgufWriter&) {}, "blk.1.attn_q_norm.weight");
+  const auto q = rewrite(
+      write(tiny("qwen3"), DType::F32), "nonorm.gguf", [](GgufWriter&) {},
+      "blk.1.attn_q_norm.weight");
   EXPECT_NE(load_error(q).find("'blk.1.attn_q_norm.weight'"), std::string::npos);
 }
 
 TEST_F(ModelFiles, WrongShapeIsNamed) {
-  const auto p = rewrite(write(tiny("llama"), DType::F32), "shape.gguf", [](GgufWriter&) {}, "", "blk.0.attn_q.weight");
+  const auto p = rewrite(
+      write(tiny("llama"), DType::F32), "shape.gguf", [](GgufWriter&) {}, "",
+      "blk.0.attn_q.weight");
   const std::string m = load_error(p);
   EXPECT_NE(m.find("'blk.0.attn_q.weight' has shape"), std::string::npos) << m;
   EXPECT_NE(m.find("expected [256, 256]"), std::string::npos) << m;
@@ -124,14 +132,17 @@ TEST_F(ModelFiles, BadHyperparametersAreNamed) {
   auto err = [&](const std::string& name, const std::function<void(GgufWriter&)>& edit) {
     return load_error(rewrite(src, name, edit));
   };
-  EXPECT_NE(err("nolayers.gguf", [](GgufWriter& w) { w.set_u32("llama.block_count", 0); }).find("llama.block_count"),
+  EXPECT_NE(err("nolayers.gguf", [](GgufWriter& w) { w.set_u32("llama.block_count", 0); })
+                .find("llama.block_count"),
             std::string::npos);
-  EXPECT_NE(err("gqa.gguf", [](GgufWriter& w) { w.set_u32("llama.attention.head_count_kv", 3); }).find("head_count_kv"),
+  EXPECT_NE(err("gqa.gguf", [](GgufWriter& w) { w.set_u32("llama.attention.head_count_kv", 3); })
+                .find("head_count_kv"),
             std::string::npos);
   EXPECT_NE(err("type.gguf", [](GgufWriter& w) { w.set_string("llama.embedding_length", "big"); })
                 .find("llama.embedding_length"),
             std::string::npos);
-  EXPECT_NE(err("rope.gguf", [](GgufWriter& w) { w.set_string("llama.rope.scaling.type", "yarn"); }).find("yarn"),
+  EXPECT_NE(err("rope.gguf", [](GgufWriter& w) { w.set_string("llama.rope.scaling.type", "yarn"); })
+                .find("yarn"),
             std::string::npos);
 }
 
@@ -143,7 +154,8 @@ TEST_F(ModelFiles, VocabOnlyFileCannotBeRun) {
   EXPECT_NE(load_error(p).find("no tensors"), std::string::npos);
 }
 
-std::vector<float> run_logits(const Model& m, const std::vector<int32_t>& toks, bool incremental, bool exact, int threads) {
+std::vector<float> run_logits(const Model& m, const std::vector<int32_t>& toks, bool incremental,
+                              bool exact, int threads) {
   ThreadPool pool(threads);
   SessionOptions so;
   so.n_ctx = 64;
@@ -153,7 +165,8 @@ std::vector<float> run_logits(const Model& m, const std::vector<int32_t>& toks, 
   const int64_t V = m.hparams().n_vocab;
   std::vector<float> out(toks.size() * static_cast<size_t>(V));
   if (incremental) {
-    for (size_t i = 0; i < toks.size(); ++i) s.eval(std::span(&toks[i], 1), &out[i * static_cast<size_t>(V)]);
+    for (size_t i = 0; i < toks.size(); ++i)
+      s.eval(std::span(&toks[i], 1), &out[i * static_cast<size_t>(V)]);
   } else {
     s.eval(toks, out.data());
   }
@@ -183,8 +196,8 @@ TEST_F(ModelFiles, QuantizedFastPathStaysCloseToExact) {
   // Q8 activations add rounding noise of ~1/254 of each block's max per element; on these
   // random models that moves logits by O(0.1) at most — far from a wrong-weights error (O(10)).
   const std::vector<int32_t> toks = {1, 5, 99, 300, 7, 42, 511, 17};
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
-                  DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::F16, DType::BF16}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K,
+                  DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::F16, DType::BF16}) {
     const Model m = Model::load(write(tiny("llama"), t));
     const auto exact = run_logits(m, toks, false, true, 2);
     const auto fast = run_logits(m, toks, false, false, 2);

@@ -6,8 +6,12 @@
 
 namespace minima::test {
 
-std::filesystem::path shared_dir() { return MINIMA_SHARED_DIR; }
-std::filesystem::path minima_binary() { return MINIMA_BINARY; }
+std::filesystem::path shared_dir() {
+  return MINIMA_SHARED_DIR;
+}
+std::filesystem::path minima_binary() {
+  return MINIMA_BINARY;
+}
 
 bool in_ci() {
   const char* v = std::getenv("CI");

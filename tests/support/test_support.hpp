@@ -21,12 +21,12 @@ std::filesystem::path temp_dir(const std::string& tag);
 }  // namespace minima::test
 
 // Use at the top of a test that needs ../shared/<sub>: skips (or fails under CI) when absent.
-#define MINIMA_REQUIRE_SHARED(sub)                                                        \
-  do {                                                                                    \
-    const auto _p = ::minima::test::shared_dir() / (sub);                                 \
-    if (!std::filesystem::exists(_p)) {                                                   \
+#define MINIMA_REQUIRE_SHARED(sub)                                                         \
+  do {                                                                                     \
+    const auto _p = ::minima::test::shared_dir() / (sub);                                  \
+    if (!std::filesystem::exists(_p)) {                                                    \
       if (::minima::test::in_ci()) FAIL() << "CI=true but shared data is missing: " << _p; \
-      GTEST_SKIP() << "shared data not found at " << _p                                  \
-                   << " (clone the shared data beside the repository to run this test)";  \
-    }                                                                                     \
+      GTEST_SKIP() << "shared data not found at " << _p                                    \
+                   << " (clone the shared data beside the repository to run this test)";   \
+    }                                                                                      \
   } while (0)

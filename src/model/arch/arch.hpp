@@ -13,11 +13,11 @@ enum class RopeStyle {
 };
 
 struct ArchSpec {
-  std::string_view name;       // general.architecture
+  std::string_view name;  // general.architecture
   RopeStyle rope;
-  bool qkv_bias;               // blk.N.attn_{q,k,v}.bias present (qwen2)
-  bool qk_norm;                // per-head RMSNorm of q and k before RoPE (qwen3)
-  float default_rope_base;     // when {arch}.rope.freq_base is absent
+  bool qkv_bias;            // blk.N.attn_{q,k,v}.bias present (qwen2)
+  bool qk_norm;             // per-head RMSNorm of q and k before RoPE (qwen3)
+  float default_rope_base;  // when {arch}.rope.freq_base is absent
 };
 
 // nullptr for an unsupported architecture.

@@ -70,7 +70,7 @@ struct GgufTensorInfo {
   std::array<int64_t, 4> ne{1, 1, 1, 1};  // ggml order: ne[0] is the row length (contiguous)
   uint64_t offset = 0;                    // relative to the data section
   size_t nbytes = 0;
-  const uint8_t* data = nullptr;          // into the map
+  const uint8_t* data = nullptr;  // into the map
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t n_rows() const { return ne[1] * ne[2] * ne[3]; }

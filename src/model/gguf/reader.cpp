@@ -33,7 +33,8 @@ class Cursor {
 
   std::string read_string(const std::string& field, uint64_t max_len = UINT64_MAX) {
     const uint64_t n = read<uint64_t>(field + " (string length)");
-    if (n > left()) bad(field, "string length ", n, " exceeds the ", left(), " bytes left in the file");
+    if (n > left())
+      bad(field, "string length ", n, " exceeds the ", left(), " bytes left in the file");
     if (n > max_len) bad(field, "string length ", n, " exceeds the limit of ", max_len);
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
     pos_ += n;
@@ -44,12 +45,14 @@ class Cursor {
   uint64_t read_count(const std::string& field, uint64_t min_bytes) {
     const uint64_t n = read<uint64_t>(field);
     if (min_bytes > 0 && n > left() / min_bytes)
-      bad(field, "count ", n, " is impossible: only ", left(), " bytes left in the file");
+      bad(field, "count ", n, " is impossible: it needs at least ", n, " x ", min_bytes,
+          " bytes but only ", left(), " are left (truncated or corrupt file)");
     return n;
   }
 
   void need(size_t n, const std::string& field) const {
-    if (n > left()) bad(field, "file truncated (need ", n, " bytes at offset ", pos_, ", have ", left(), ")");
+    if (n > left())
+      bad(field, "file truncated (need ", n, " bytes at offset ", pos_, ", have ", left(), ")");
   }
 
   template <class... P>
@@ -88,7 +91,9 @@ uint64_t min_value_bytes(GgufType t) {
   return 1;
 }
 
-bool valid_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::F64); }
+bool valid_type(uint32_t t) {
+  return t <= static_cast<uint32_t>(GgufType::F64);
+}
 
 GgufArray read_array(Cursor& c, const std::string& field, int depth);
 
@@ -96,24 +101,48 @@ GgufValue read_scalar(Cursor& c, GgufType t, const std::string& field, int depth
   GgufValue v;
   v.type = t;
   switch (t) {
-    case GgufType::U8: v.v = uint64_t(c.read<uint8_t>(field)); break;
-    case GgufType::I8: v.v = int64_t(c.read<int8_t>(field)); break;
-    case GgufType::U16: v.v = uint64_t(c.read<uint16_t>(field)); break;
-    case GgufType::I16: v.v = int64_t(c.read<int16_t>(field)); break;
-    case GgufType::U32: v.v = uint64_t(c.read<uint32_t>(field)); break;
-    case GgufType::I32: v.v = int64_t(c.read<int32_t>(field)); break;
-    case GgufType::U64: v.v = c.read<uint64_t>(field); break;
-    case GgufType::I64: v.v = c.read<int64_t>(field); break;
-    case GgufType::F32: v.v = double(c.read<float>(field)); break;
-    case GgufType::F64: v.v = c.read<double>(field); break;
+    case GgufType::U8:
+      v.v = uint64_t(c.read<uint8_t>(field));
+      break;
+    case GgufType::I8:
+      v.v = int64_t(c.read<int8_t>(field));
+      break;
+    case GgufType::U16:
+      v.v = uint64_t(c.read<uint16_t>(field));
+      break;
+    case GgufType::I16:
+      v.v = int64_t(c.read<int16_t>(field));
+      break;
+    case GgufType::U32:
+      v.v = uint64_t(c.read<uint32_t>(field));
+      break;
+    case GgufType::I32:
+      v.v = int64_t(c.read<int32_t>(field));
+      break;
+    case GgufType::U64:
+      v.v = c.read<uint64_t>(field);
+      break;
+    case GgufType::I64:
+      v.v = c.read<int64_t>(field);
+      break;
+    case GgufType::F32:
+      v.v = double(c.read<float>(field));
+      break;
+    case GgufType::F64:
+      v.v = c.read<double>(field);
+      break;
     case GgufType::Bool: {
       const uint8_t b = c.read<uint8_t>(field);
       if (b > 1) c.bad(field, "bool value ", int(b), " is neither 0 nor 1");
       v.v = b != 0;
       break;
     }
-    case GgufType::String: v.v = c.read_string(field); break;
-    case GgufType::Array: v.v = std::make_shared<const GgufArray>(read_array(c, field, depth + 1)); break;
+    case GgufType::String:
+      v.v = c.read_string(field);
+      break;
+    case GgufType::Array:
+      v.v = std::make_shared<const GgufArray>(read_array(c, field, depth + 1));
+      break;
   }
   return v;
 }
@@ -128,27 +157,32 @@ GgufArray read_array(Cursor& c, const std::string& field, int depth) {
   switch (a.elem_type) {
     case GgufType::String:
       a.strings.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) a.strings.push_back(c.read_string(field + "[" + std::to_string(i) + "]"));
+      for (uint64_t i = 0; i < n; ++i)
+        a.strings.push_back(c.read_string(field + "[" + std::to_string(i) + "]"));
       break;
     case GgufType::Array:
       a.arrays.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) a.arrays.push_back(read_array(c, field + "[" + std::to_string(i) + "]", depth + 1));
+      for (uint64_t i = 0; i < n; ++i)
+        a.arrays.push_back(read_array(c, field + "[" + std::to_string(i) + "]", depth + 1));
       break;
     case GgufType::Bool:
       a.bools.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) a.bools.push_back(std::get<bool>(read_scalar(c, a.elem_type, field, depth).v));
+      for (uint64_t i = 0; i < n; ++i)
+        a.bools.push_back(std::get<bool>(read_scalar(c, a.elem_type, field, depth).v));
       break;
     case GgufType::F32:
     case GgufType::F64:
       a.floats.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) a.floats.push_back(std::get<double>(read_scalar(c, a.elem_type, field, depth).v));
+      for (uint64_t i = 0; i < n; ++i)
+        a.floats.push_back(std::get<double>(read_scalar(c, a.elem_type, field, depth).v));
       break;
     default: {  // integers
       a.ints.reserve(n);
       for (uint64_t i = 0; i < n; ++i) {
         const GgufValue v = read_scalar(c, a.elem_type, field, depth);
-        a.ints.push_back(std::holds_alternative<uint64_t>(v.v) ? static_cast<int64_t>(std::get<uint64_t>(v.v))
-                                                               : std::get<int64_t>(v.v));
+        a.ints.push_back(std::holds_alternative<uint64_t>(v.v)
+                             ? static_cast<int64_t>(std::get<uint64_t>(v.v))
+                             : std::get<int64_t>(v.v));
       }
     }
   }
@@ -165,8 +199,9 @@ bool mul_ok(int64_t a, int64_t b, int64_t& out) {
 }  // namespace
 
 std::string_view gguf_type_name(GgufType t) {
-  static constexpr std::string_view names[] = {"u8",  "i8",   "u16",    "i16",   "u32", "i32", "f32",
-                                               "bool", "string", "array", "u64", "i64", "f64"};
+  static constexpr std::string_view names[] = {"u8",  "i8",  "u16",  "i16",    "u32",
+                                               "i32", "f32", "bool", "string", "array",
+                                               "u64", "i64", "f64"};
   const auto i = static_cast<uint32_t>(t);
   return i < std::size(names) ? names[i] : "unknown";
 }
@@ -223,7 +258,8 @@ void GgufFile::parse_all() {
   }
   version_ = c.read<uint32_t>("version");
   if (version_ == 1) c.bad("version", "GGUF v1 is obsolete; convert the file to v3");
-  if (version_ != 2 && version_ != 3) c.bad("version", "unsupported GGUF version ", version_, " (supported: 2, 3)");
+  if (version_ != 2 && version_ != 3)
+    c.bad("version", "unsupported GGUF version ", version_, " (supported: 2, 3)");
 
   // Each tensor info needs >= 8 (name len) + 4 (n_dims) + 4 (type) + 8 (offset) bytes; each kv
   // needs >= 8 (key len) + 4 (type) + 1.
@@ -244,7 +280,8 @@ void GgufFile::parse_all() {
   }
 
   if (const GgufValue* a = find("general.alignment")) {
-    if (a->type != GgufType::U32) c.bad("metadata 'general.alignment'", "must be u32, is ", gguf_type_name(a->type));
+    if (a->type != GgufType::U32)
+      c.bad("metadata 'general.alignment'", "must be u32, is ", gguf_type_name(a->type));
     const uint64_t al = std::get<uint64_t>(a->v);
     if (al == 0 || (al & (al - 1)) != 0 || al > (1u << 20))
       c.bad("metadata 'general.alignment'", "must be a power of two up to 1 MiB, is ", al);
@@ -272,14 +309,17 @@ void GgufFile::parse_all() {
 
     int64_t n = 1;
     for (int d = 0; d < 4; ++d)
-      if (!mul_ok(n, t.ne[d], n)) c.bad(where, "shape ", t.shape_string(), " overflows 64-bit element count");
+      if (!mul_ok(n, t.ne[d], n))
+        c.bad(where, "shape ", t.shape_string(), " overflows 64-bit element count");
     if (t.ne[0] % info->block_size != 0)
-      c.bad(where, "row length ", t.ne[0], " is not a multiple of the ", info->name, " block size ", info->block_size);
+      c.bad(where, "row length ", t.ne[0], " is not a multiple of the ", info->name, " block size ",
+            info->block_size);
     int64_t bytes = 0;
     if (!mul_ok(n / info->block_size, static_cast<int64_t>(info->type_size), bytes))
       c.bad(where, "shape ", t.shape_string(), " overflows the byte size");
     t.nbytes = static_cast<size_t>(bytes);
-    if (t.offset % alignment_ != 0) c.bad(where, "offset ", t.offset, " is not a multiple of the alignment ", alignment_);
+    if (t.offset % alignment_ != 0)
+      c.bad(where, "offset ", t.offset, " is not a multiple of the alignment ", alignment_);
     if (tensor_index_.count(t.name)) c.bad(where, "duplicate tensor name");
     tensor_index_.emplace(t.name, tensors_.size());
     tensors_.push_back(std::move(t));
@@ -288,7 +328,8 @@ void GgufFile::parse_all() {
   // The data section starts at the next multiple of the alignment after the header.
   data_offset_ = (c.pos() + alignment_ - 1) / alignment_ * alignment_;
   if (!tensors_.empty() && data_offset_ > bytes_.size())
-    c.bad("data section", "starts at ", data_offset_, " but the file has only ", bytes_.size(), " bytes");
+    c.bad("data section", "starts at ", data_offset_, " but the file has only ", bytes_.size(),
+          " bytes");
   const uint64_t data_size = bytes_.size() >= data_offset_ ? bytes_.size() - data_offset_ : 0;
   for (auto& t : tensors_) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
@@ -311,16 +352,19 @@ const GgufTensorInfo* GgufFile::find_tensor(std::string_view name) const {
 std::optional<std::string> GgufFile::get_string(std::string_view key) const {
   const GgufValue* v = find(key);
   if (!v) return std::nullopt;
-  if (v->type != GgufType::String) fail(name_, ": metadata '", key, "': expected string, found ", gguf_type_name(v->type));
+  if (v->type != GgufType::String)
+    fail(name_, ": metadata '", key, "': expected string, found ", gguf_type_name(v->type));
   return std::get<std::string>(v->v);
 }
 
 std::optional<int64_t> GgufFile::get_int(std::string_view key) const {
   const GgufValue* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_integer()) fail(name_, ": metadata '", key, "': expected an integer, found ", gguf_type_name(v->type));
+  if (!v->is_integer())
+    fail(name_, ": metadata '", key, "': expected an integer, found ", gguf_type_name(v->type));
   if (const auto* u = std::get_if<uint64_t>(&v->v)) {
-    if (*u > uint64_t(std::numeric_limits<int64_t>::max())) fail(name_, ": metadata '", key, "': value ", *u, " too large");
+    if (*u > uint64_t(std::numeric_limits<int64_t>::max()))
+      fail(name_, ": metadata '", key, "': value ", *u, " too large");
     return static_cast<int64_t>(*u);
   }
   return std::get<int64_t>(v->v);
@@ -329,7 +373,8 @@ std::optional<int64_t> GgufFile::get_int(std::string_view key) const {
 std::optional<uint32_t> GgufFile::get_u32(std::string_view key) const {
   const auto i = get_int(key);
   if (!i) return std::nullopt;
-  if (*i < 0 || *i > int64_t(UINT32_MAX)) fail(name_, ": metadata '", key, "': value ", *i, " out of range for u32");
+  if (*i < 0 || *i > int64_t(UINT32_MAX))
+    fail(name_, ": metadata '", key, "': value ", *i, " out of range for u32");
   return static_cast<uint32_t>(*i);
 }
 
@@ -344,21 +389,25 @@ std::optional<double> GgufFile::get_float(std::string_view key) const {
 std::optional<bool> GgufFile::get_bool(std::string_view key) const {
   const GgufValue* v = find(key);
   if (!v) return std::nullopt;
-  if (v->type != GgufType::Bool) fail(name_, ": metadata '", key, "': expected bool, found ", gguf_type_name(v->type));
+  if (v->type != GgufType::Bool)
+    fail(name_, ": metadata '", key, "': expected bool, found ", gguf_type_name(v->type));
   return std::get<bool>(v->v);
 }
 
 const GgufArray* GgufFile::get_array(std::string_view key) const {
   const GgufValue* v = find(key);
   if (!v) return nullptr;
-  if (v->type != GgufType::Array) fail(name_, ": metadata '", key, "': expected an array, found ", gguf_type_name(v->type));
+  if (v->type != GgufType::Array)
+    fail(name_, ": metadata '", key, "': expected an array, found ", gguf_type_name(v->type));
   return std::get<std::shared_ptr<const GgufArray>>(v->v).get();
 }
 
 std::string gguf_value_to_string(const GgufValue& v, size_t max_items) {
   switch (v.type) {
-    case GgufType::String: return "\"" + std::get<std::string>(v.v) + "\"";
-    case GgufType::Bool: return std::get<bool>(v.v) ? "true" : "false";
+    case GgufType::String:
+      return "\"" + std::get<std::string>(v.v) + "\"";
+    case GgufType::Bool:
+      return std::get<bool>(v.v) ? "true" : "false";
     case GgufType::F32:
     case GgufType::F64: {
       std::ostringstream os;
@@ -372,11 +421,16 @@ std::string gguf_value_to_string(const GgufValue& v, size_t max_items) {
       const size_t n = std::min(a.size(), max_items);
       for (size_t i = 0; i < n; ++i) {
         os << (i ? ", " : ": ");
-        if (!a.strings.empty()) os << '"' << a.strings[i] << '"';
-        else if (!a.ints.empty()) os << a.ints[i];
-        else if (!a.floats.empty()) os << a.floats[i];
-        else if (!a.bools.empty()) os << (a.bools[i] ? "true" : "false");
-        else os << "[...]";
+        if (!a.strings.empty())
+          os << '"' << a.strings[i] << '"';
+        else if (!a.ints.empty())
+          os << a.ints[i];
+        else if (!a.floats.empty())
+          os << a.floats[i];
+        else if (!a.bools.empty())
+          os << (a.bools[i] ? "true" : "false");
+        else
+          os << "[...]";
       }
       if (a.size() > n) os << ", ...";
       os << "]";

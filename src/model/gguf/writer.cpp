@@ -39,15 +39,32 @@ class Out {
 
 void put_int(Out& o, GgufType t, int64_t v) {
   switch (t) {
-    case GgufType::U8: o.put<uint8_t>(static_cast<uint8_t>(v)); break;
-    case GgufType::I8: o.put<int8_t>(static_cast<int8_t>(v)); break;
-    case GgufType::U16: o.put<uint16_t>(static_cast<uint16_t>(v)); break;
-    case GgufType::I16: o.put<int16_t>(static_cast<int16_t>(v)); break;
-    case GgufType::U32: o.put<uint32_t>(static_cast<uint32_t>(v)); break;
-    case GgufType::I32: o.put<int32_t>(static_cast<int32_t>(v)); break;
-    case GgufType::U64: o.put<uint64_t>(static_cast<uint64_t>(v)); break;
-    case GgufType::I64: o.put<int64_t>(v); break;
-    default: fail("GGUF writer: ", gguf_type_name(t), " is not an integer type");
+    case GgufType::U8:
+      o.put<uint8_t>(static_cast<uint8_t>(v));
+      break;
+    case GgufType::I8:
+      o.put<int8_t>(static_cast<int8_t>(v));
+      break;
+    case GgufType::U16:
+      o.put<uint16_t>(static_cast<uint16_t>(v));
+      break;
+    case GgufType::I16:
+      o.put<int16_t>(static_cast<int16_t>(v));
+      break;
+    case GgufType::U32:
+      o.put<uint32_t>(static_cast<uint32_t>(v));
+      break;
+    case GgufType::I32:
+      o.put<int32_t>(static_cast<int32_t>(v));
+      break;
+    case GgufType::U64:
+      o.put<uint64_t>(static_cast<uint64_t>(v));
+      break;
+    case GgufType::I64:
+      o.put<int64_t>(v);
+      break;
+    default:
+      fail("GGUF writer: ", gguf_type_name(t), " is not an integer type");
   }
 }
 
@@ -78,14 +95,25 @@ void put_array(Out& o, const GgufArray& a) {
 void put_value(Out& o, const GgufValue& v) {
   o.put<uint32_t>(static_cast<uint32_t>(v.type));
   switch (v.type) {
-    case GgufType::String: o.put_string(std::get<std::string>(v.v)); break;
-    case GgufType::Bool: o.put<uint8_t>(std::get<bool>(v.v) ? 1 : 0); break;
-    case GgufType::F32: o.put<float>(static_cast<float>(std::get<double>(v.v))); break;
-    case GgufType::F64: o.put<double>(std::get<double>(v.v)); break;
-    case GgufType::Array: put_array(o, *std::get<std::shared_ptr<const GgufArray>>(v.v)); break;
+    case GgufType::String:
+      o.put_string(std::get<std::string>(v.v));
+      break;
+    case GgufType::Bool:
+      o.put<uint8_t>(std::get<bool>(v.v) ? 1 : 0);
+      break;
+    case GgufType::F32:
+      o.put<float>(static_cast<float>(std::get<double>(v.v)));
+      break;
+    case GgufType::F64:
+      o.put<double>(std::get<double>(v.v));
+      break;
+    case GgufType::Array:
+      put_array(o, *std::get<std::shared_ptr<const GgufArray>>(v.v));
+      break;
     default: {
-      const int64_t i = std::holds_alternative<uint64_t>(v.v) ? static_cast<int64_t>(std::get<uint64_t>(v.v))
-                                                              : std::get<int64_t>(v.v);
+      const int64_t i = std::holds_alternative<uint64_t>(v.v)
+                            ? static_cast<int64_t>(std::get<uint64_t>(v.v))
+                            : std::get<int64_t>(v.v);
       put_int(o, v.type, i);
     }
   }
@@ -94,7 +122,8 @@ void put_value(Out& o, const GgufValue& v) {
 }  // namespace
 
 GgufWriter::GgufWriter(uint32_t alignment) : alignment_(alignment) {
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0) fail("GGUF writer: alignment ", alignment, " is not a power of two");
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    fail("GGUF writer: alignment ", alignment, " is not a power of two");
   if (alignment != 32) set_u32("general.alignment", alignment);
 }
 
@@ -108,12 +137,24 @@ void GgufWriter::set(const std::string& key, GgufValue value) {
   kv_.emplace_back(key, std::move(value));
 }
 
-void GgufWriter::set_string(const std::string& key, std::string v) { set(key, {GgufType::String, std::move(v)}); }
-void GgufWriter::set_u32(const std::string& key, uint32_t v) { set(key, {GgufType::U32, uint64_t(v)}); }
-void GgufWriter::set_i32(const std::string& key, int32_t v) { set(key, {GgufType::I32, int64_t(v)}); }
-void GgufWriter::set_u64(const std::string& key, uint64_t v) { set(key, {GgufType::U64, v}); }
-void GgufWriter::set_f32(const std::string& key, float v) { set(key, {GgufType::F32, double(v)}); }
-void GgufWriter::set_bool(const std::string& key, bool v) { set(key, {GgufType::Bool, v}); }
+void GgufWriter::set_string(const std::string& key, std::string v) {
+  set(key, {GgufType::String, std::move(v)});
+}
+void GgufWriter::set_u32(const std::string& key, uint32_t v) {
+  set(key, {GgufType::U32, uint64_t(v)});
+}
+void GgufWriter::set_i32(const std::string& key, int32_t v) {
+  set(key, {GgufType::I32, int64_t(v)});
+}
+void GgufWriter::set_u64(const std::string& key, uint64_t v) {
+  set(key, {GgufType::U64, v});
+}
+void GgufWriter::set_f32(const std::string& key, float v) {
+  set(key, {GgufType::F32, double(v)});
+}
+void GgufWriter::set_bool(const std::string& key, bool v) {
+  set(key, {GgufType::Bool, v});
+}
 void GgufWriter::set_array(const std::string& key, GgufArray a) {
   set(key, {GgufType::Array, std::make_shared<const GgufArray>(std::move(a))});
 }
@@ -143,11 +184,12 @@ GgufArray GgufWriter::ints(std::vector<int64_t> v, GgufType t) {
 }
 
 void GgufWriter::add_tensor(std::string name, DType type, std::vector<int64_t> shape, Fill fill) {
-  if (shape.empty() || shape.size() > 4) fail("GGUF writer: tensor '", name, "': 1..4 dimensions required");
+  if (shape.empty() || shape.size() > 4)
+    fail("GGUF writer: tensor '", name, "': 1..4 dimensions required");
   const TypeInfo& ti = type_info(type);
   if (shape[0] % ti.block_size != 0)
-    fail("GGUF writer: tensor '", name, "': row length ", shape[0], " is not a multiple of the ", ti.name,
-         " block size ", ti.block_size);
+    fail("GGUF writer: tensor '", name, "': row length ", shape[0], " is not a multiple of the ",
+         ti.name, " block size ", ti.block_size);
   for (const auto& t : tensors_)
     if (t.name == name) fail("GGUF writer: duplicate tensor '", name, "'");
   int64_t rows = 1;

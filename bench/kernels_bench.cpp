@@ -1,0 +1,69 @@
+// Throughput of the dot kernels: a [4096, 4096] weight matrix times one activation row on one
+// thread, like a decode-step matmul. Counters: B/s of weight bytes streamed and elements/s.
+//   build/release/bin/kernels_bench [--benchmark_filter=Q4_K]     (MINIMA_CPU=scalar|avx2 to
+//   compare)
+// "rows:4096" streams distinct rows (memory-bound); "rows:8" cycles 8 rows that stay in L2 and
+// shows the kernel's compute speed.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/kernels/kernels.hpp"
+#include "core/quant/quant.hpp"
+
+namespace {
+
+using namespace minima;
+
+constexpr int64_t kN = 4096, kRows = 4096;
+
+void BM_Dot(benchmark::State& st, DType wt) {
+  const KernelSet& k = kernels_for(detect_isa());
+  const int64_t distinct = st.range(0);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd;
+  std::vector<float> x(kN), wrow(kN);
+  for (auto& v : x) v = nd(rng);
+  const size_t rs = row_size(wt, kN);
+  std::vector<uint8_t> w(rs * size_t(kRows));
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (auto& v : wrow) v = nd(rng);
+    quant::quantize_row_ref(wt, wrow.data(), w.data() + rs * size_t(r), kN);
+  }
+  const DType at = type_info(wt).vec_dot_type;
+  std::vector<uint8_t> a(row_size(at, kN));
+  k.quantize_for(at)(x.data(), a.data(), kN);
+  const VecDotFn dot = k.dot_for(wt);
+  for (auto _ : st) {
+    float sink = 0;
+    for (int64_t r = 0; r < kRows; ++r)
+      sink += dot(w.data() + rs * size_t(r % distinct), a.data(), kN);
+    benchmark::DoNotOptimize(sink);
+  }
+  st.counters["B/s"] =
+      benchmark::Counter(double(rs) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["elem/s"] =
+      benchmark::Counter(double(kN) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(std::string(isa_name(k.isa)));
+}
+
+const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                        DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                        DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+const int registered = [] {
+  for (DType t : kTypes) {
+    benchmark::RegisterBenchmark(("dot/" + std::string(type_info(t).name)).c_str(), BM_Dot, t)
+        ->ArgName("rows")
+        ->Arg(kRows)
+        ->Arg(8)
+        ->Unit(benchmark::kMillisecond);
+  }
+  return 0;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,12 @@
+// The CLI verbs. Each takes the full argv and the index of its first own argument, returns the
+// process exit code, and throws minima::Error for anything the user can fix (main prints it).
+#pragma once
+
+namespace minima::cli {
+
+int cmd_info(int argc, char** argv, int first);
+int cmd_tokenize(int argc, char** argv, int first);
+int cmd_generate(int argc, char** argv, int first);
+int cmd_logits(int argc, char** argv, int first);
+
+}  // namespace minima::cli

@@ -1,0 +1,25 @@
+// What several verbs share: the compute context (kernels + threads) built from --threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/cli/args.hpp"
+#include "core/kernels/kernels.hpp"
+#include "core/threads.hpp"
+
+namespace minima::cli {
+
+struct Compute {
+  const KernelSet* kernels;
+  std::unique_ptr<ThreadPool> pool;
+};
+
+// Adds --threads to a parser.
+void add_compute_options(ArgParser& p);
+Compute make_compute(const ArgParser& p);
+
+// The exact bytes of a file; Error naming the path when it cannot be read.
+std::string read_file(const std::string& path);
+
+}  // namespace minima::cli

@@ -1,0 +1,48 @@
+// minima: command-line entry point. Dispatches to one file per verb; every user-facing error ends
+// here as one line on stderr and a non-zero exit code.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+#include "api/cli/commands.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: minima <command> [options]   (minima <command> --help for its options)\n"
+    "\n"
+    "commands:\n"
+    "  info       describe a GGUF model: architecture, sizes, tensor types, tokenizer\n"
+    "  tokenize   print the token ids of a text as a JSON array\n"
+    "  generate   stream a completion of a prompt to stdout\n"
+    "  logits     write the logits of every prompt position (conformance format)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string_view verb = argv[1];
+  try {
+    using namespace minima::cli;
+    if (verb == "info") return cmd_info(argc, argv, 2);
+    if (verb == "tokenize") return cmd_tokenize(argc, argv, 2);
+    if (verb == "generate") return cmd_generate(argc, argv, 2);
+    if (verb == "logits") return cmd_logits(argc, argv, 2);
+    std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
+    return 2;
+  } catch (const minima::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    return 1;
+  }
+}
