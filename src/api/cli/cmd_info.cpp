@@ -28,10 +28,10 @@ int cmd_info(int argc, char** argv, int first) {
   ArgParser p(
       "info",
       "Describe a GGUF model: architecture, sizes, tensor types, tokenizer, chat template.");
-  p.flag("--tensors", "list every tensor (default: a summary per type)")
+  p.flag("--brief", "only the summary (no per-tensor list)")
       .flag("--metadata", "list every metadata key");
   // The model path is positional: minima info MODEL.
-  if (first >= argc) fail("usage: minima info MODEL [--tensors] [--metadata]");
+  if (first >= argc) fail("usage: minima info MODEL [--brief] [--metadata]");
   const std::string path = argv[first];
   if (path == "--help" || path == "-h") {
     std::fputs(p.help().c_str(), stdout);
@@ -97,7 +97,7 @@ int cmd_info(int argc, char** argv, int first) {
     for (const auto& [k, v] : f.metadata())
       os << "  " << k << " = " << gguf_value_to_string(v) << "\n";
   }
-  if (p.get_flag("--tensors")) {
+  if (!p.get_flag("--brief") && !f.tensors().empty()) {
     os << "\ntensors:\n";
     for (const auto& t : f.tensors())
       os << "  " << t.name << "  " << type_info(t.type).name << "  " << t.shape_string() << "  "
