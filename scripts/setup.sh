@@ -12,6 +12,7 @@ packages=(
   libpcre2-dev                      # BPE pre-tokenizer regexes (Unicode classes)
   libicu-dev                        # Unicode normalization / categories for tokenizers
   python3 python3-numpy             # conformance/check_rule.py (the pack's own rule checker)
+  time                              # peak RSS in bench/compare_llama.py
 )
 
 missing=()

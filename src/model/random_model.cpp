@@ -40,12 +40,6 @@ void fill_normal(float* out, int64_t n, float stddev, uint64_t stream) {
   }
 }
 
-DType fit_type(DType want, int64_t row) {
-  if (row % type_info(want).block_size == 0) return want;
-  if (row % QK8_0 == 0) return DType::Q8_0;
-  return DType::F16;
-}
-
 // A SentencePiece-like vocabulary: <unk> <s> </s>, 256 byte-fallback tokens, then text pieces
 // (single characters, "▁"-prefixed words built from letter sequences) until n_vocab is reached.
 void add_vocab(GgufWriter& w, int64_t n_vocab) {
@@ -114,13 +108,19 @@ std::string model_preset_names() {
 
 void write_random_model(const ModelShape& m, DType type, uint64_t seed,
                         const std::filesystem::path& path, ThreadPool& pool) {
-  if (!type_info(type).weight_supported)
-    fail("random model: type ", type_info(type).name, " cannot be a weight type");
+  const auto recipe = parse_quant_recipe(type_info(type).name);
+  if (!recipe) fail("random model: type ", type_info(type).name, " cannot be a weight type");
+  write_random_model(m, *recipe, seed, path, pool);
+}
+
+void write_random_model(const ModelShape& m, const QuantRecipe& recipe, uint64_t seed,
+                        const std::filesystem::path& path, ThreadPool& pool) {
   const int64_t hd = m.head_dim > 0 ? m.head_dim : m.n_embd / m.n_head;
   const std::string a = m.arch;
   GgufWriter w;
   w.set_string("general.architecture", a);
   w.set_string("general.name", m.name + " (random weights)");
+  w.set_u32("general.file_type", recipe.file_type);
   w.set_u32(a + ".context_length", static_cast<uint32_t>(m.n_ctx));
   w.set_u32(a + ".embedding_length", static_cast<uint32_t>(m.n_embd));
   w.set_u32(a + ".block_count", static_cast<uint32_t>(m.n_layer));
@@ -138,8 +138,9 @@ void write_random_model(const ModelShape& m, DType type, uint64_t seed,
 
   uint64_t tensor_no = 0;
   // A 2-D weight [rows, cols] with std gain/sqrt(cols), quantized row by row in parallel.
-  auto matrix = [&](const std::string& name, int64_t cols, int64_t rows, float gain) {
-    const DType t = fit_type(type, cols);
+  auto matrix = [&](const std::string& name, int64_t cols, int64_t rows, float gain,
+                    int64_t layer = -1, bool is_output = false) {
+    const DType t = weight_type_for(recipe, name, layer, m.n_layer, is_output, cols);
     const uint64_t key = mix(seed ^ mix(++tensor_no));
     const float sd = gain / std::sqrt(static_cast<float>(cols));
     w.add_tensor(name, t, {cols, rows}, [=, &pool](std::span<uint8_t> out) {
@@ -164,15 +165,15 @@ void write_random_model(const ModelShape& m, DType type, uint64_t seed,
     });
   };
 
-  matrix("token_embd.weight", m.n_embd, m.n_vocab, 1.0f);
+  matrix("token_embd.weight", m.n_embd, m.n_vocab, 1.0f, -1, m.tied_output);
   vector("output_norm.weight", m.n_embd, 1.0f, 0.1f);
-  if (!m.tied_output) matrix("output.weight", m.n_embd, m.n_vocab, 1.0f);
+  if (!m.tied_output) matrix("output.weight", m.n_embd, m.n_vocab, 1.0f, -1, true);
   for (int64_t i = 0; i < m.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
     vector(p + "attn_norm.weight", m.n_embd, 1.0f, 0.1f);
-    matrix(p + "attn_q.weight", m.n_embd, m.n_head * hd, 1.0f);
-    matrix(p + "attn_k.weight", m.n_embd, m.n_head_kv * hd, 1.0f);
-    matrix(p + "attn_v.weight", m.n_embd, m.n_head_kv * hd, 1.0f);
+    matrix(p + "attn_q.weight", m.n_embd, m.n_head * hd, 1.0f, i);
+    matrix(p + "attn_k.weight", m.n_embd, m.n_head_kv * hd, 1.0f, i);
+    matrix(p + "attn_v.weight", m.n_embd, m.n_head_kv * hd, 1.0f, i);
     if (a == "qwen2") {
       vector(p + "attn_q.bias", m.n_head * hd, 0.0f, 0.1f);
       vector(p + "attn_k.bias", m.n_head_kv * hd, 0.0f, 0.1f);
@@ -182,11 +183,11 @@ void write_random_model(const ModelShape& m, DType type, uint64_t seed,
       vector(p + "attn_q_norm.weight", hd, 1.0f, 0.1f);
       vector(p + "attn_k_norm.weight", hd, 1.0f, 0.1f);
     }
-    matrix(p + "attn_output.weight", m.n_head * hd, m.n_embd, 1.0f);
+    matrix(p + "attn_output.weight", m.n_head * hd, m.n_embd, 1.0f, i);
     vector(p + "ffn_norm.weight", m.n_embd, 1.0f, 0.1f);
-    matrix(p + "ffn_gate.weight", m.n_embd, m.n_ff, 1.0f);
-    matrix(p + "ffn_up.weight", m.n_embd, m.n_ff, 1.0f);
-    matrix(p + "ffn_down.weight", m.n_ff, m.n_embd, 1.0f);
+    matrix(p + "ffn_gate.weight", m.n_embd, m.n_ff, 1.0f, i);
+    matrix(p + "ffn_up.weight", m.n_embd, m.n_ff, 1.0f, i);
+    matrix(p + "ffn_down.weight", m.n_ff, m.n_embd, 1.0f, i);
   }
   w.write(path);
 }

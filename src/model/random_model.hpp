@@ -11,6 +11,7 @@
 
 #include "core/quant/types.hpp"
 #include "core/threads.hpp"
+#include "model/quant_mix.hpp"
 
 namespace minima {
 
@@ -27,9 +28,12 @@ struct ModelShape {
 std::optional<ModelShape> model_preset(std::string_view name);
 std::string model_preset_names();
 
-// Writes a model of `shape` whose 2-D weights are stored as `type` (tensors whose row length does
-// not fit the type's block fall back to Q8_0, then F16, as llama.cpp does), with a generated
-// SentencePiece-style vocabulary of n_vocab tokens (control, byte-fallback and text pieces).
+// Writes a model of `shape` whose 2-D weights follow `recipe` (model/quant_mix.hpp), with a
+// generated SentencePiece-style vocabulary of n_vocab tokens (control, byte-fallback and text
+// pieces) that llama.cpp loads too.
+void write_random_model(const ModelShape& shape, const QuantRecipe& recipe, uint64_t seed,
+                        const std::filesystem::path& path, ThreadPool& pool);
+// Every 2-D weight in `type` (where its row length allows).
 void write_random_model(const ModelShape& shape, DType type, uint64_t seed,
                         const std::filesystem::path& path, ThreadPool& pool);
 

@@ -8,5 +8,7 @@ int cmd_info(int argc, char** argv, int first);
 int cmd_tokenize(int argc, char** argv, int first);
 int cmd_generate(int argc, char** argv, int first);
 int cmd_logits(int argc, char** argv, int first);
+int cmd_init_model(int argc, char** argv, int first);
+int cmd_bench(int argc, char** argv, int first);
 
 }  // namespace minima::cli

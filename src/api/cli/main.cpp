@@ -17,7 +17,11 @@ constexpr const char* kUsage =
     "  info       describe a GGUF model: architecture, sizes, tensor types, tokenizer\n"
     "  tokenize   print the token ids of a text as a JSON array\n"
     "  generate   stream a completion of a prompt to stdout\n"
-    "  logits     write the logits of every prompt position (conformance format)\n";
+    "  logits     write the logits of every prompt position (conformance format)\n"
+    "  bench      measure prefill and decode speed (llama-bench compatible JSON), or the machine's "
+    "peaks\n"
+    "  init-model write a random-weight model of a real shape (tinyllama-1.1b, qwen2.5-0.5b, "
+    "...)\n";
 
 }  // namespace
 
@@ -33,6 +37,8 @@ int main(int argc, char** argv) {
     if (verb == "tokenize") return cmd_tokenize(argc, argv, 2);
     if (verb == "generate") return cmd_generate(argc, argv, 2);
     if (verb == "logits") return cmd_logits(argc, argv, 2);
+    if (verb == "bench") return cmd_bench(argc, argv, 2);
+    if (verb == "init-model") return cmd_init_model(argc, argv, 2);
     std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const minima::Error& e) {
