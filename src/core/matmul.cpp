@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/gemm.hpp"
+#include "core/gemv.hpp"
 #include "core/quant/quant.hpp"
 
 namespace minima {
@@ -14,6 +16,8 @@ MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
   const int64_t padded = (max_in + QK_K - 1) / QK_K * QK_K;
   act_.resize(static_cast<size_t>(max_tokens) * static_cast<size_t>(padded) * sizeof(float));
   exact_rows_.resize(static_cast<size_t>(n_threads) * static_cast<size_t>(max_in));
+  gemm_floats_ = static_cast<size_t>(gemm_scratch_floats(max_in));
+  gemm_.resize(static_cast<size_t>(n_threads) * gemm_floats_);
 }
 
 void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
@@ -40,8 +44,17 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     return;
   }
 
+  if (n_tok >= kGemmMinTokens) {
+    // Row ranges in multiples of 16 so each thread's strips stay whole.
+    const int64_t blocks = (n_out + 15) / 16;
+    pool.run([&](int ith, int nth) {
+      const int64_t r0 = std::min(n_out, blocks * ith / nth * 16), r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+      if (r0 < r1) gemm_rows(ks, w, r0, r1, x, n_tok, y, n_out, scratch.gemm_scratch(ith));
+    });
+    return;
+  }
+
   const DType vt = type_info(w.type).vec_dot_type;
-  const VecDotFn dot = ks.dot_for(w.type);
   const uint8_t* act;
   size_t act_stride;
   if (vt == DType::F32) {
@@ -52,19 +65,13 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     act_stride = row_size(vt, n_in);
     uint8_t* buf = scratch.act().data();
     pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
+      for (int64_t t = t0; t < t1; ++t) q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
     });
     act = buf;
   }
-
   pool.run([&](int ith, int nth) {
     const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
-    for (int64_t r = r0; r < r1; ++r) {
-      const void* wr = w.row(r);
-      for (int64_t t = 0; t < n_tok; ++t)
-        y[t * n_out + r] = dot(wr, act + static_cast<size_t>(t) * act_stride, n_in);
-    }
+    if (r0 < r1) gemv_rows(ks, w, r0, r1, act, act_stride, n_tok, y, n_out);
   });
 }
 

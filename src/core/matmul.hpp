@@ -1,9 +1,12 @@
 // y = x · Wᵀ for a weight matrix in any supported type: the one op that touches the big weights.
 //
-// Fast path: each activation row is converted once to the weight type's vec_dot_type (Q8_0 / Q8_1
-// / Q8_K for quantized weights, kept F32 for float weights), then every output row is a KernelSet
-// dot product; threads split the output rows, so each weight row is streamed once per call for
-// all tokens of the batch.
+// Fast path, by batch size:
+//   few tokens (decode): each activation row is converted once to the weight type's vec_dot_type
+//     (Q8_0 / Q8_1 / Q8_K for quantized weights, F32 for float weights) and gemv_rows streams the
+//     weights once for all tokens (memory-bound; core/gemv.hpp);
+//   many tokens (prefill): gemm_rows dequantizes strips of weight rows into F32 panels and runs a
+//     register-blocked F32 kernel over all tokens (compute-bound; core/gemm.hpp).
+// Threads split the output rows in both cases.
 // Exact path (reference): each weight row is dequantized with the scalar reference and dotted with
 // the F32 activations in float, in order — the math of an F32 twin of the model.
 #pragma once
@@ -28,6 +31,7 @@ class MatmulScratch {
   float* exact_row(int ith) {
     return exact_rows_.data() + static_cast<size_t>(ith) * static_cast<size_t>(max_in_);
   }
+  float* gemm_scratch(int ith) { return gemm_.data() + static_cast<size_t>(ith) * gemm_floats_; }
   int64_t max_in() const { return max_in_; }
   int64_t max_tokens() const { return max_tokens_; }
 
@@ -35,9 +39,14 @@ class MatmulScratch {
   int64_t max_in_ = 0, max_tokens_ = 0;
   std::vector<uint8_t> act_;       // [max_tokens, bytes of a max_in row in the widest vec_dot_type]
   std::vector<float> exact_rows_;  // [n_threads, max_in]
+  size_t gemm_floats_ = 0;
+  std::vector<float> gemm_;  // [n_threads, gemm_scratch_floats(max_in)]
 };
 
 // w: [n_out = w.ne1, n_in = w.ne0]   x: [n_tok, n_in]   y: [n_tok, n_out]
+// Batches of at least this many tokens take the GEMM path.
+inline constexpr int64_t kGemmMinTokens = 8;
+
 void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
             const float* x, int64_t n_tok, float* y, bool exact);
 
