@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/attention.hpp"
 #include "core/error.hpp"
 
 namespace minima {
@@ -66,7 +67,7 @@ Session::Session(const Model& model, const KernelSet& kernels, ThreadPool& pool,
   att_.resize(B * sz(hp_.n_head * hp_.head_dim_v));
   gate_.resize(B * sz(hp_.n_ff));
   up_.resize(B * sz(hp_.n_ff));
-  scores_.resize(sz(pool.size()) * sz(kv_.n_ctx()));
+  attn_scratch_.resize(sz(pool.size()) * sz(kAttnScratchFloats));
   cos_.resize(B * sz(hp_.n_rot / 2));
   sin_.resize(B * sz(hp_.n_rot / 2));
   logits_.resize(sz(hp_.n_vocab));
@@ -156,7 +157,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, float* logits_out)
       for (int64_t h = 0; h < H; ++h) rope_head(q + h * hd, hp_.n_rot, model_.arch().rope, cs, sn);
       for (int64_t h = 0; h < Hkv; ++h)
         rope_head(k + h * hd, hp_.n_rot, model_.arch().rope, cs, sn);
-      std::memcpy(kv_.k(il, pos0 + t), k, static_cast<size_t>(kd) * sizeof(float));
+      kv_.store_k(il, pos0 + t, k);
       std::memcpy(kv_.v(il, pos0 + t), v, static_cast<size_t>(vd) * sizeof(float));
     }
     attention(il, n, pos0);
@@ -188,37 +189,35 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, float* logits_out)
 }
 
 // Causal attention of the n new tokens (positions pos0..pos0+n-1) over the cache [0, pos0+t].
-// One (token, head) pair per work item; each thread keeps its score row in scores_[ith].
+// Work item = (token, kv head): the query heads of that group form one tile (they share every key
+// and value they read). Items are dealt round-robin because later tokens see more positions.
 void Session::attention(int64_t il, int64_t n, int64_t pos0) {
-  const int64_t H = hp_.n_head, hd = hp_.head_dim, hdv = hp_.head_dim_v;
-  const int64_t group = H / hp_.n_head_kv, n_ctx = kv_.n_ctx();
+  const int64_t H = hp_.n_head, Hkv = hp_.n_head_kv, hd = hp_.head_dim, hdv = hp_.head_dim_v;
+  const int64_t group = H / Hkv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   pool_.run([&](int ith, int nth) {
-    float* sc = &scores_[static_cast<size_t>(ith * n_ctx)];
-    const int64_t items = n * H;
-    for (int64_t it = items * ith / nth; it < items * (ith + 1) / nth; ++it) {
-      const int64_t t = it / H, h = it % H, hk = h / group, n_kv = pos0 + t + 1;
-      const float* q = &q_[static_cast<size_t>(t * H * hd + h * hd)];
-      float mx = -INFINITY;
-      for (int64_t p = 0; p < n_kv; ++p) {
-        const float* k = kv_.k(il, p) + hk * hd;
-        float s = 0.0f;
-        for (int64_t i = 0; i < hd; ++i) s += q[i] * k[i];
-        sc[p] = s * scale;
-        mx = std::max(mx, sc[p]);
-      }
-      double sum = 0.0;
-      for (int64_t p = 0; p < n_kv; ++p) {
-        sc[p] = std::exp(sc[p] - mx);
-        sum += sc[p];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      float* out = &att_[static_cast<size_t>(t * H * hdv + h * hdv)];
-      std::fill(out, out + hdv, 0.0f);
-      for (int64_t p = 0; p < n_kv; ++p) {
-        const float w = sc[p] * inv;
-        const float* v = kv_.v(il, p) + hk * hdv;
-        for (int64_t i = 0; i < hdv; ++i) out[i] += w * v[i];
+    float* scratch = &attn_scratch_[static_cast<size_t>(ith) * kAttnScratchFloats];
+    int64_t limit[kAttnMaxRows];
+    for (int64_t it = ith; it < n * Hkv; it += nth) {
+      const int64_t t = it / Hkv, hk = it % Hkv;
+      for (int64_t h0 = 0; h0 < group; h0 += kAttnMaxRows) {
+        AttentionTile tile;
+        tile.n_rows = std::min(kAttnMaxRows, group - h0);
+        const int64_t h = hk * group + h0;
+        tile.q = &q_[static_cast<size_t>(t * H * hd + h * hd)];
+        tile.q_stride = hd;
+        for (int64_t i = 0; i < tile.n_rows; ++i) limit[i] = pos0 + t + 1;
+        tile.limit = limit;
+        tile.kt = kv_.kt(il, hk);
+        tile.kt_stride = kv_.kt_stride();
+        tile.v = kv_.v(il, 0) + hk * hdv;
+        tile.v_stride = Hkv * hdv;
+        tile.hd = hd;
+        tile.hdv = hdv;
+        tile.scale = scale;
+        tile.out = &att_[static_cast<size_t>(t * H * hdv + h * hdv)];
+        tile.out_stride = hdv;
+        ks_.attention(tile, scratch);
       }
     }
   });

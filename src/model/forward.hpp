@@ -55,18 +55,18 @@ class Session {
   int64_t n_past_ = 0;
 
   // Scratch, B = n_batch:
-  std::vector<float> x_;          // [B, n_embd] residual stream
-  std::vector<float> xn_;         // [B, n_embd] normalized input of a block
-  std::vector<float> q_;          // [B, n_head * hd]
-  std::vector<float> k_;          // [B, n_head_kv * hd]
-  std::vector<float> v_;          // [B, n_head_kv * hdv]
-  std::vector<float> att_;        // [B, n_head * hdv]
-  std::vector<float> gate_;       // [B, n_ff]
-  std::vector<float> up_;         // [B, n_ff]
-  std::vector<float> scores_;     // [n_threads, n_ctx]
-  std::vector<float> cos_, sin_;  // [B, n_rot / 2]
-  std::vector<double> inv_freq_;  // [n_rot / 2] angle per position of each rotated pair
-  std::vector<float> logits_;     // [n_vocab] last position
+  std::vector<float> x_;             // [B, n_embd] residual stream
+  std::vector<float> xn_;            // [B, n_embd] normalized input of a block
+  std::vector<float> q_;             // [B, n_head * hd]
+  std::vector<float> k_;             // [B, n_head_kv * hd]
+  std::vector<float> v_;             // [B, n_head_kv * hdv]
+  std::vector<float> att_;           // [B, n_head * hdv]
+  std::vector<float> gate_;          // [B, n_ff]
+  std::vector<float> up_;            // [B, n_ff]
+  std::vector<float> attn_scratch_;  // [n_threads, kAttnScratchFloats]
+  std::vector<float> cos_, sin_;     // [B, n_rot / 2]
+  std::vector<double> inv_freq_;     // [n_rot / 2] angle per position of each rotated pair
+  std::vector<float> logits_;        // [n_vocab] last position
 };
 
 }  // namespace minima
