@@ -23,8 +23,10 @@ void attention_tile_ref(const AttentionTile& t, float* scratch) {
       const float* q = t.q + i * t.q_stride;
       float mb = -INFINITY;
       for (int64_t j = 0; j < n; ++j) {
+        const int64_t p = p0 + j;
+        const float* kt = t.key_block(p) + p % t.block_size;
         float acc = 0.0f;
-        for (int64_t d = 0; d < t.hd; ++d) acc += q[d] * t.kt[d * t.kt_stride + p0 + j];
+        for (int64_t d = 0; d < t.hd; ++d) acc += q[d] * kt[d * t.block_size];
         s[j] = acc * t.scale;
         mb = std::max(mb, s[j]);
       }
@@ -36,7 +38,7 @@ void attention_tile_ref(const AttentionTile& t, float* scratch) {
       for (int64_t j = 0; j < n; ++j) {
         const float w = std::exp(s[j] - m_new);
         l[i] += w;
-        const float* v = t.v + (p0 + j) * t.v_stride;
+        const float* v = t.value_row(p0 + j);
         for (int64_t d = 0; d < t.hdv; ++d) o[d] += w * v[d];
       }
       m[i] = m_new;

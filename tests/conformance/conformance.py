@@ -3,6 +3,8 @@
 acceptance rule (check_rule.py, README section 5) to the outputs.
 
   conformance.py MINIMA SHARED WORKDIR MODE      MODE: batch | incremental | exact | exact-incremental
+                                                  (a suffix such as batch_scalar only names the output folder;
+                                                  the kernel set is forced by MINIMA_CPU in the environment)
 
 batch / incremental: R1-R4 on every model file (whole prompt as one batch, or token by token).
 exact*: the scalar reference path with F32 activations, judged by strict mode (S) as well.
@@ -17,7 +19,8 @@ import sys
 
 
 def main():
-    minima, shared, work, mode = sys.argv[1:5]
+    minima, shared, work, out_name = sys.argv[1:5]
+    mode = out_name.split("_")[0]
     pack = os.path.join(shared, "conformance")
     if not os.path.isdir(pack):
         msg = f"conformance pack not found at {pack}"
@@ -26,7 +29,7 @@ def main():
             return 1
         print(f"SKIP: {msg} (clone the shared data beside the repository)")
         return 77
-    out = os.path.join(work, mode)
+    out = os.path.join(work, out_name)
     os.makedirs(out, exist_ok=True)
     for old in glob.glob(os.path.join(out, "*")):
         os.remove(old)
@@ -45,11 +48,14 @@ def main():
         if mode.startswith("exact"):
             cmd.append("--exact")
         r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0 and "more than this CPU supports" in r.stderr and os.environ.get("MINIMA_CPU"):
+            print(f"SKIP: this CPU cannot run MINIMA_CPU={os.environ['MINIMA_CPU']}: {r.stderr.strip()}")
+            return 77
         if r.returncode != 0:
             print(f"FAIL: {' '.join(cmd)}\n{r.stderr}")
             return 1
         n += 1
-    print(f"{mode}: {n} model/case runs written to {out}")
+    print(f"{out_name} (MINIMA_CPU={os.environ.get('MINIMA_CPU', 'auto')}): {n} model/case runs written to {out}")
     check = [sys.executable, os.path.join(pack, "check_rule.py"), os.path.join(pack, "golden"), out, "--require-all"]
     if mode.startswith("exact"):
         check.append("--strict")

@@ -10,6 +10,7 @@
 // with a factor 2 of slack for the final 1/l scaling; the test asserts that bound.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -26,30 +27,46 @@ struct Case {
   int64_t hd, hdv, n_rows, n_ctx;
   std::vector<int64_t> limits;
   float q_scale;
+  int64_t block_size;
 };
 
+// Keys and values of n_ctx positions laid out in a paged pool whose blocks are deliberately out of
+// order (the table is a shuffled permutation with unused blocks in between).
 void run_case(const Case& c, AttentionFn fn, const char* what) {
-  std::mt19937 rng(static_cast<unsigned>(c.hd * 131 + c.n_ctx * 7 + c.n_rows));
+  std::mt19937 rng(static_cast<unsigned>(c.hd * 131 + c.n_ctx * 7 + c.n_rows + c.block_size));
   std::normal_distribution<float> nd;
-  const int64_t kt_stride =
-      (c.n_ctx + 7) / 8 * 8 + 8;  // a little extra, like a real cache's padding
-  const int64_t q_stride = c.hd + 3, v_stride = c.hdv + 5, out_stride = c.hdv + 1;
+  const int64_t bs = c.block_size, n_used = (c.n_ctx + bs - 1) / bs, n_pool = 2 * n_used + 1;
+  const int64_t q_stride = c.hd + 3, v_row = c.hdv + 5, out_stride = c.hdv + 1;
+  std::vector<int32_t> perm(static_cast<size_t>(n_pool));
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int32_t>(i);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  std::vector<int32_t> table(perm.begin(), perm.begin() + n_used);
+  const int64_t k_block = c.hd * bs, v_block = bs * v_row;
   std::vector<float> q(static_cast<size_t>(c.n_rows * q_stride)),
-      kt(static_cast<size_t>(c.hd * kt_stride)), v(static_cast<size_t>(c.n_ctx * v_stride)),
+      kpool(static_cast<size_t>(n_pool * k_block)), vpool(static_cast<size_t>(n_pool * v_block)),
       out(static_cast<size_t>(c.n_rows * out_stride), 7.0f);
   for (auto& x : q) x = nd(rng) * c.q_scale;
-  for (auto& x : kt) x = nd(rng);
-  for (auto& x : v) x = nd(rng);
+  for (auto& x : kpool) x = nd(rng);
+  for (auto& x : vpool) x = nd(rng);
+  auto K = [&](int64_t p, int64_t d) {
+    return kpool[static_cast<size_t>(table[p / bs] * k_block + d * bs + p % bs)];
+  };
+  auto V = [&](int64_t p, int64_t d) {
+    return vpool[static_cast<size_t>(table[p / bs] * v_block + (p % bs) * v_row + d)];
+  };
   std::vector<float> scratch(kAttnScratchFloats);
   AttentionTile t;
   t.q = q.data();
   t.q_stride = q_stride;
   t.limit = c.limits.data();
   t.n_rows = c.n_rows;
-  t.kt = kt.data();
-  t.kt_stride = kt_stride;
-  t.v = v.data();
-  t.v_stride = v_stride;
+  t.table = table.data();
+  t.block_size = bs;
+  t.k_base = kpool.data();
+  t.k_block_stride = k_block;
+  t.v_base = vpool.data();
+  t.v_block_stride = v_block;
+  t.v_row_stride = v_row;
   t.hd = c.hd;
   t.hdv = c.hdv;
   t.scale = 1.0f / std::sqrt(float(c.hd));
@@ -64,7 +81,7 @@ void run_case(const Case& c, AttentionFn fn, const char* what) {
     for (int64_t p = 0; p < n; ++p) {
       double acc = 0, mag = 0;
       for (int64_t d = 0; d < c.hd; ++d) {
-        const double prod = double(q[i * q_stride + d]) * kt[d * kt_stride + p];
+        const double prod = double(q[i * q_stride + d]) * K(p, d);
         acc += prod;
         mag += std::abs(prod);
       }
@@ -75,18 +92,17 @@ void run_case(const Case& c, AttentionFn fn, const char* what) {
     double l = 0;
     for (auto& x : s) l += (x = std::exp(x - mx));
     for (int64_t p = 0; p < n; ++p)
-      for (int64_t d = 0; d < c.hdv; ++d)
-        vmax = std::max(vmax, std::abs(double(v[p * v_stride + d])));
+      for (int64_t d = 0; d < c.hdv; ++d) vmax = std::max(vmax, std::abs(double(V(p, d))));
     const double blocks = double((n + kAttnBlock - 1) / kAttnBlock);
     const double bound = 2 * vmax *
                          (2 * (2 * double(c.hd + 2) * kU * smax + 8 * kU + 4 * kU * blocks) +
                           double(n + c.hdv) * kU);
     for (int64_t d = 0; d < c.hdv; ++d) {
       double want = 0;
-      for (int64_t p = 0; p < n; ++p) want += s[p] / l * v[p * v_stride + d];
-      if (n == 0) want = 0;
+      for (int64_t p = 0; p < n; ++p) want += s[p] / l * V(p, d);
       ASSERT_NEAR(out[i * out_stride + d], want, bound)
-          << what << ": hd " << c.hd << " row " << i << " limit " << n << " d " << d;
+          << what << ": hd " << c.hd << " block " << bs << " row " << i << " limit " << n << " d "
+          << d;
     }
     EXPECT_EQ(out[i * out_stride + c.hdv], 7.0f) << "wrote past the row";
   }
@@ -94,14 +110,16 @@ void run_case(const Case& c, AttentionFn fn, const char* what) {
 
 std::vector<Case> cases() {
   std::vector<Case> v;
-  for (int64_t hd : {8, 12, 64, 128}) {
-    v.push_back({hd, hd, 1, 1, {1}, 1.0f});
-    v.push_back({hd, hd, 3, 70, {63, 64, 65}, 1.0f});
-    v.push_back({hd, hd, 8, 300, {300, 300, 300, 300, 300, 300, 300, 300}, 1.0f});
-    v.push_back({hd, hd, 4, 1000, {1, 129, 999, 1000}, 3.0f});  // peaked softmax
-    v.push_back({hd, hd, 2, 17, {0, 17}, 1.0f});                // a row that sees nothing
+  for (int64_t bs : {8, 16, 32, 64}) {
+    for (int64_t hd : {8, 12, 64, 128}) {
+      v.push_back({hd, hd, 1, 1, {1}, 1.0f, bs});
+      v.push_back({hd, hd, 3, 70, {63, 64, 65}, 1.0f, bs});
+      v.push_back({hd, hd, 8, 300, {300, 300, 300, 300, 300, 300, 300, 300}, 1.0f, bs});
+      v.push_back({hd, hd, 4, 1000, {1, 129, 999, 1000}, 3.0f, bs});  // peaked softmax
+      v.push_back({hd, hd, 2, 17, {0, 17}, 1.0f, bs});                // a row that sees nothing
+    }
+    v.push_back({64, 32, 5, 200, {10, 50, 100, 150, 200}, 1.0f, bs});
   }
-  v.push_back({64, 32, 5, 200, {10, 50, 100, 150, 200}, 1.0f});
   return v;
 }
 

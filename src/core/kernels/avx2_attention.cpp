@@ -1,7 +1,8 @@
-// AVX2 attention tile (see core/attention.hpp): per query row and block of 64 positions, the
+// AVX2 attention tile (see core/attention.hpp): per query row and run of 64 positions, the
 // scores are 8 vectors of 8 positions accumulated by broadcast-FMA over the head dimension
-// (transposed keys), then masked, exponentiated with a vector exp, and the weighted sum of value
-// rows is accumulated 8 floats at a time. Matches attention_tile_ref up to float rounding.
+// (transposed keys, one pool block at a time), then masked, exponentiated with a vector exp, and
+// the weighted sum of value rows is accumulated 8 floats at a time. Matches attention_tile_ref up
+// to float rounding.
 #include "core/kernels/avx2.hpp"
 
 #ifdef MINIMA_HAVE_AVX2_KERNELS
@@ -55,26 +56,33 @@ MINIMA_AVX2 static inline __m256 exp_ps(__m256 x) {
   return _mm256_andnot_ps(underflow, p);
 }
 
-// Scores of one row against positions [p0, p0 + 64): s[0..64) (lanes >= n set to -inf).
+// Scores of one row against positions [p0, p0 + 64): s[0..64) (lanes >= n set to -inf). The run
+// is split at pool-block boundaries; every block is read in whole vectors of 8 (block_size is a
+// multiple of 8), which stays inside the block.
 MINIMA_AVX2 static inline void scores_block(const AttentionTile& t, const float* q, int64_t p0,
                                             int64_t n, float* s) {
   const int64_t chunks = (n + 7) / 8;
   __m256 acc[8];
   for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
-  const float* kt = t.kt + p0;
-  if (chunks == 8) {
-    for (int64_t d = 0; d < t.hd; ++d) {
-      const __m256 qd = _mm256_broadcast_ss(q + d);
-      const float* row = kt + d * t.kt_stride;
-      for (int c = 0; c < 8; ++c)
-        acc[c] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 8 * c), acc[c]);
-    }
-  } else {
-    for (int64_t d = 0; d < t.hd; ++d) {
-      const __m256 qd = _mm256_broadcast_ss(q + d);
-      const float* row = kt + d * t.kt_stride;
-      for (int64_t c = 0; c < chunks; ++c)
-        acc[c] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 8 * c), acc[c]);
+  const int64_t bs = t.block_size;
+  for (int64_t c0 = 0; c0 < chunks; c0 += bs / 8) {  // one pool block at a time
+    const int64_t p = p0 + 8 * c0;
+    const float* kt = t.key_block(p) + p % bs;
+    const int64_t nc = std::min<int64_t>(bs / 8, chunks - c0);
+    if (nc == 8) {
+      for (int64_t d = 0; d < t.hd; ++d) {
+        const __m256 qd = _mm256_broadcast_ss(q + d);
+        const float* row = kt + d * bs;
+        for (int c = 0; c < 8; ++c)
+          acc[c] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 8 * c), acc[c]);
+      }
+    } else {
+      for (int64_t d = 0; d < t.hd; ++d) {
+        const __m256 qd = _mm256_broadcast_ss(q + d);
+        const float* row = kt + d * bs;
+        for (int64_t c = 0; c < nc; ++c)
+          acc[c0 + c] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 8 * c), acc[c0 + c]);
+      }
     }
   }
   const __m256 scale = _mm256_set1_ps(t.scale), ninf = _mm256_set1_ps(-INFINITY);
@@ -91,7 +99,7 @@ MINIMA_AVX2 static inline void scores_block(const AttentionTile& t, const float*
   }
 }
 
-// o[0..hdv) = o * alpha + sum_j w[j] * v[p0 + j], in chunks of 64 floats held in registers.
+// o[0..hdv) = o * alpha + sum_j w[j] * v(p0 + j), in chunks of 64 floats held in registers.
 MINIMA_AVX2 static inline void accumulate_values(const AttentionTile& t, int64_t p0, int64_t n,
                                                  const float* w, float alpha, float* o) {
   const __m256 va = _mm256_set1_ps(alpha);
@@ -101,7 +109,7 @@ MINIMA_AVX2 static inline void accumulate_values(const AttentionTile& t, int64_t
     for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_mul_ps(va, _mm256_loadu_ps(o + d0 + 8 * c));
     for (int64_t j = 0; j < n; ++j) {
       const __m256 wj = _mm256_broadcast_ss(w + j);
-      const float* v = t.v + (p0 + j) * t.v_stride + d0;
+      const float* v = t.value_row(p0 + j) + d0;
       for (int64_t c = 0; c < nc; ++c)
         acc[c] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(v + 8 * c), acc[c]);
     }
@@ -112,8 +120,8 @@ MINIMA_AVX2 static inline void accumulate_values(const AttentionTile& t, int64_t
 }  // namespace
 
 MINIMA_AVX2 void attention_tile(const AttentionTile& t, float* scratch) {
-  // Head sizes that are not a multiple of 8 take the reference path.
-  if (t.hd % 8 != 0 || t.hdv % 8 != 0) {
+  // Head sizes that are not a multiple of 8 (or odd pool blocks) take the reference path.
+  if (t.hd % 8 != 0 || t.hdv % 8 != 0 || t.block_size % 8 != 0 || kAttnBlock % t.block_size != 0) {
     attention_tile_ref(t, scratch);
     return;
   }
