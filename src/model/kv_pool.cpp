@@ -1,12 +1,15 @@
 #include "model/kv_pool.hpp"
 
+#include <algorithm>
+
 #include "core/attention.hpp"
 #include "core/error.hpp"
 
 namespace minima {
 
 KvPool::KvPool(const HParams& hp, int64_t n_blocks, int64_t block_size)
-    : n_blocks_(n_blocks),
+    : n_layer_(hp.n_layer),
+      n_blocks_(n_blocks),
       block_size_(block_size),
       n_head_kv_(hp.n_head_kv),
       head_dim_(hp.head_dim),
@@ -34,6 +37,19 @@ void KvPool::store(int64_t layer, int32_t block, int64_t slot, const float* k, c
   float* vr =
       v_.data() + static_cast<size_t>(((layer * n_blocks_ + block) * block_size_ + slot) * v_dim_);
   for (int64_t i = 0; i < v_dim_; ++i) vr[i] = v[i];
+}
+
+void KvPool::copy_block(int32_t src, int32_t dst) {
+  const size_t kb = static_cast<size_t>(k_block_stride()),
+               vb = static_cast<size_t>(v_block_stride());
+  for (int64_t l = 0; l < n_layer_; ++l) {
+    const size_t kl = static_cast<size_t>(l * n_blocks_) * kb,
+                 vl = static_cast<size_t>(l * n_blocks_) * vb;
+    std::copy_n(k_.begin() + static_cast<std::ptrdiff_t>(kl + static_cast<size_t>(src) * kb), kb,
+                k_.begin() + static_cast<std::ptrdiff_t>(kl + static_cast<size_t>(dst) * kb));
+    std::copy_n(v_.begin() + static_cast<std::ptrdiff_t>(vl + static_cast<size_t>(src) * vb), vb,
+                v_.begin() + static_cast<std::ptrdiff_t>(vl + static_cast<size_t>(dst) * vb));
+  }
 }
 
 }  // namespace minima

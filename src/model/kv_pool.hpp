@@ -27,6 +27,9 @@ class KvPool {
   // Writes the keys k: [n_head_kv * head_dim] and values v: [n_head_kv * head_dim_v] of one
   // position into (block, slot) of a layer.
   void store(int64_t layer, int32_t block, int64_t slot, const float* k, const float* v);
+  // Copies every layer's keys and values of block src into block dst (forking a sequence whose
+  // last block is partly filled).
+  void copy_block(int32_t src, int32_t dst);
 
   // Addressing for AttentionTile: the base of (layer, head) and the distance between blocks.
   const float* k_base(int64_t layer, int64_t head) const {
@@ -42,7 +45,7 @@ class KvPool {
   int64_t v_row_stride() const { return v_dim_; }
 
  private:
-  int64_t n_blocks_, block_size_, n_head_kv_, head_dim_, head_dim_v_, v_dim_;
+  int64_t n_layer_, n_blocks_, block_size_, n_head_kv_, head_dim_, head_dim_v_, v_dim_;
   std::vector<float> k_;  // [n_layer, n_blocks, n_head_kv, head_dim, block_size]
   std::vector<float> v_;  // [n_layer, n_blocks, block_size, n_head_kv * head_dim_v]
 };
