@@ -16,6 +16,9 @@ packages=(
 )
 
 missing=()
+# Node.js runs the OpenAI-SDK server tests; any distribution of it will do (Debian's, or one
+# already installed from elsewhere), so it is only added when `node` is absent.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")

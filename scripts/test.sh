@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The OpenAI SDK for the black-box server tests (pinned in tests/api/sdk/package-lock.json).
+if [ ! -d tests/api/sdk/node_modules/openai ]; then
+  (cd tests/api/sdk && npm ci --no-audit --no-fund --loglevel=error)
+fi
 cmake --preset release -DMINIMA_WERROR=ON >/dev/null
 cmake --build --preset release -j2
 ctest --preset release -j2 --timeout 1200 "$@"

@@ -17,6 +17,18 @@ ArgParser& ArgParser::opt(std::string name, std::string alias, std::string metav
   return *this;
 }
 
+ArgParser& ArgParser::multi(std::string name, std::string alias, std::string metavar,
+                            std::string help) {
+  specs_.push_back(
+      {std::move(name), std::move(alias), std::move(metavar), std::move(help), true, true});
+  return *this;
+}
+
+std::vector<std::string> ArgParser::get_all(std::string_view name) const {
+  auto it = multi_.find(name);
+  return it == multi_.end() ? std::vector<std::string>{} : it->second;
+}
+
 ArgParser& ArgParser::flag(std::string name, std::string help) {
   specs_.push_back({std::move(name), "", "", std::move(help), false});
   return *this;
@@ -48,7 +60,8 @@ bool ArgParser::parse(int argc, char** argv, int first) {
       for (const auto& sp : specs_) known.append(" ").append(sp.name);
       fail("minima ", verb_, ": unknown option '", tok, "' (known:", known, "; see --help)");
     }
-    if (values_.count(s->name)) fail("minima ", verb_, ": option ", s->name, " given twice");
+    if (values_.count(s->name) && !s->repeatable)
+      fail("minima ", verb_, ": option ", s->name, " given twice");
     if (!s->takes_value) {
       if (inline_value) fail("minima ", verb_, ": option ", s->name, " takes no value");
       values_.insert_or_assign(s->name, std::string(1, '1'));
@@ -60,6 +73,7 @@ bool ArgParser::parse(int argc, char** argv, int first) {
       value = argv[++i];
     }
     values_[s->name] = std::string(value);
+    if (s->repeatable) multi_[s->name].emplace_back(value);
   }
   return true;
 }

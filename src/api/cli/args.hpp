@@ -19,6 +19,8 @@ class ArgParser {
   // An option taking a value: --name VALUE or --name=VALUE. `alias` may be "" or e.g. "-m".
   ArgParser& opt(std::string name, std::string alias, std::string metavar, std::string help);
   ArgParser& flag(std::string name, std::string help);
+  // An option that may be given several times (get_all returns every value in order).
+  ArgParser& multi(std::string name, std::string alias, std::string metavar, std::string help);
 
   // Throws Error on unknown options, missing values or a repeated option. Returns false when
   // --help was given (the help text has been printed).
@@ -26,6 +28,7 @@ class ArgParser {
 
   bool has(std::string_view name) const;
   std::optional<std::string> get(std::string_view name) const;
+  std::vector<std::string> get_all(std::string_view name) const;
   std::string required(std::string_view name) const;
   int64_t get_int(std::string_view name, int64_t def, int64_t lo, int64_t hi) const;
   double get_float(std::string_view name, double def) const;
@@ -36,12 +39,14 @@ class ArgParser {
   struct Spec {
     std::string name, alias, metavar, help;
     bool takes_value;
+    bool repeatable = false;
   };
   const Spec* find(std::string_view token) const;
 
   std::string verb_, summary_;
   std::vector<Spec> specs_;
   std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::vector<std::string>, std::less<>> multi_;
 };
 
 // "1,2,3" -> {1, 2, 3}; Error naming `what` on anything else.

@@ -10,5 +10,6 @@ int cmd_generate(int argc, char** argv, int first);
 int cmd_logits(int argc, char** argv, int first);
 int cmd_init_model(int argc, char** argv, int first);
 int cmd_bench(int argc, char** argv, int first);
+int cmd_serve(int argc, char** argv, int first);
 
 }  // namespace minima::cli

@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "usage: minima <command> [options]   (minima <command> --help for its options)\n"
     "\n"
     "commands:\n"
+    "  serve      OpenAI-compatible HTTP server (chat, completions, streaming, metrics)\n"
     "  info       describe a GGUF model: architecture, sizes, tensor types, tokenizer\n"
     "  tokenize   print the token ids of a text as a JSON array\n"
     "  generate   stream a completion of a prompt to stdout\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (verb == "generate") return cmd_generate(argc, argv, 2);
     if (verb == "logits") return cmd_logits(argc, argv, 2);
     if (verb == "bench") return cmd_bench(argc, argv, 2);
+    if (verb == "serve") return cmd_serve(argc, argv, 2);
     if (verb == "init-model") return cmd_init_model(argc, argv, 2);
     std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;

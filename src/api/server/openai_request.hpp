@@ -1,0 +1,35 @@
+// Parsing and validating OpenAI chat/completions request bodies into what the engine runs.
+// Every invalid value is an ApiError 400 naming the parameter; unknown fields are ignored, as
+// OpenAI does.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "runtime/sample/sampler.hpp"
+
+namespace minima::server {
+
+struct ParsedRequest {
+  std::string model;
+  nlohmann::ordered_json messages;   // chat: validated, normalized (text parts joined into strings)
+  std::vector<std::string> prompts;  // completions: prompt strings
+  std::vector<std::vector<int32_t>> prompt_ids;  // completions: prompts given as token ids
+  SamplingParams sampling;
+  int n = 1;
+  std::optional<int64_t> max_tokens;
+  std::string max_tokens_param = "max_tokens";  // the field that set it (for error messages)
+  std::vector<std::string> stop;
+  bool logprobs = false;
+  int top_logprobs = 0;
+  bool stream = false;
+  bool include_usage = false;
+  bool echo = false;  // completions
+  std::string user;
+};
+
+// body: the raw request body. chat: /v1/chat/completions semantics, else /v1/completions.
+ParsedRequest parse_request(const std::string& body, bool chat);
+
+}  // namespace minima::server
