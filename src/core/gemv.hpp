@@ -12,7 +12,9 @@
 namespace minima {
 
 // act: [n_tok] rows of act_stride bytes (vec_dot_type of w.type); y: [n_tok, ldy], writes
-// y[t * ldy + r] for r in [r0, r1).
+// y[t * ldy + r] for r in [r0, r1). Each element comes from KernelSet::dot_rows, whose value for a
+// row does not depend on the other rows of the call, so any split of the rows over threads gives
+// the same bits.
 void gemv_rows(const KernelSet& ks, const TensorView& w, int64_t r0, int64_t r1, const uint8_t* act,
                size_t act_stride, int64_t n_tok, float* y, int64_t ldy);
 

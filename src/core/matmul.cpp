@@ -21,11 +21,13 @@ MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
 }
 
 void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
-            const float* x, int64_t n_tok, float* y, bool exact) {
+            const float* x, int64_t n_tok, float* y, bool exact, int64_t n_decode) {
   const int64_t n_in = w.ne0, n_out = w.ne1;
   if (n_in > scratch.max_in() || n_tok > scratch.max_tokens())
     fail("matmul: scratch too small (", n_in, " x ", n_tok, " > ", scratch.max_in(), " x ",
          scratch.max_tokens(), ")");
+  if (n_decode < 0 || n_decode > n_tok)
+    fail("matmul: ", n_decode, " decode rows of a ", n_tok, "-row batch");
 
   if (exact) {
     pool.run([&](int ith, int nth) {
@@ -44,15 +46,19 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     return;
   }
 
-  if (n_tok >= kGemmMinTokens) {
+  if (n_decode < n_tok) {
     // Row ranges in multiples of 16 so each thread's strips stay whole.
-    const int64_t blocks = (n_out + 15) / 16;
+    const int64_t blocks = (n_out + 15) / 16, n_pre = n_tok - n_decode;
+    const float* xp = x + n_decode * n_in;
+    float* yp = y + n_decode * n_out;
     pool.run([&](int ith, int nth) {
-      const int64_t r0 = std::min(n_out, blocks * ith / nth * 16), r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
-      if (r0 < r1) gemm_rows(ks, w, r0, r1, x, n_tok, y, n_out, scratch.gemm_scratch(ith));
+      const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
+                    r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+      if (r0 < r1) gemm_rows(ks, w, r0, r1, xp, n_pre, yp, n_out, scratch.gemm_scratch(ith));
     });
-    return;
   }
+  if (n_decode == 0) return;
+  n_tok = n_decode;
 
   const DType vt = type_info(w.type).vec_dot_type;
   const uint8_t* act;
@@ -65,7 +71,8 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     act_stride = row_size(vt, n_in);
     uint8_t* buf = scratch.act().data();
     pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
+      for (int64_t t = t0; t < t1; ++t)
+        q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
     });
     act = buf;
   }

@@ -1,10 +1,12 @@
 // y = x · Wᵀ for a weight matrix in any supported type: the one op that touches the big weights.
 //
-// Fast path, by batch size:
-//   few tokens (decode): each activation row is converted once to the weight type's vec_dot_type
+// Fast path, chosen per activation row by the caller (n_decode), never by the batch size, so a
+// row's result depends only on the row and its path — not on which other rows share the call (a
+// request served beside others gets the bits it gets alone):
+//   decode rows: each activation row is converted once to the weight type's vec_dot_type
 //     (Q8_0 / Q8_1 / Q8_K for quantized weights, F32 for float weights) and gemv_rows streams the
 //     weights once for all tokens (memory-bound; core/gemv.hpp);
-//   many tokens (prefill): gemm_rows dequantizes strips of weight rows into F32 panels and runs a
+//   prefill rows: gemm_rows dequantizes strips of weight rows into F32 panels and runs a
 //     register-blocked F32 kernel over all tokens (compute-bound; core/gemm.hpp).
 // Threads split the output rows in both cases.
 // Exact path (reference): each weight row is dequantized with the scalar reference and dotted with
@@ -44,11 +46,9 @@ class MatmulScratch {
 };
 
 // w: [n_out = w.ne1, n_in = w.ne0]   x: [n_tok, n_in]   y: [n_tok, n_out]
-// Batches of at least this many tokens take the GEMM path.
-inline constexpr int64_t kGemmMinTokens = 8;
-
+// Rows [0, n_decode) take the decode (GEMV) path, rows [n_decode, n_tok) the prefill (GEMM) path.
 void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
-            const float* x, int64_t n_tok, float* y, bool exact);
+            const float* x, int64_t n_tok, float* y, bool exact, int64_t n_decode);
 
 // Row r of w as floats (token embedding lookup): dst: [w.ne0].
 void dequantize_row(const KernelSet& ks, const TensorView& w, int64_t r, float* dst, bool exact);

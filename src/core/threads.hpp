@@ -3,12 +3,14 @@
 // then sleep on it (std::atomic::wait), so back-to-back ops in a forward pass cost no thread
 // creation and no syscalls while work keeps coming. No allocation per run.
 //
-// One pool is created by whoever owns a compute loop and passed down explicitly. run() must not be
-// called concurrently from two threads, nor from inside fn.
+// One pool is created by whoever owns a compute loop and passed down explicitly. Calls to run()
+// from two threads are serialized (the second waits for the first: a pool shared by mistake costs
+// speed, never correctness); run() must not be called from inside fn.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -49,6 +51,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
+  std::mutex caller_;  // one run() at a time
 };
 
 // Threads to use when the user gives none: the number of physical cores is what pays for matmul;

@@ -101,6 +101,8 @@ void Forward::check(const Batch& b, const KvPool& kv) const {
       fail("batch row ", i, ": position ", b.pos[i], " is outside its sequence's ",
            s.n_blocks * kv.block_size(), " KV positions");
   }
+  if (b.n_decode < 0 || static_cast<size_t>(b.n_decode) > n)
+    fail("batch: ", b.n_decode, " decode rows in a batch of ", n);
   for (size_t r = 0; r < b.logit_rows.size(); ++r) {
     if (b.logit_rows[r] < 0 || static_cast<size_t>(b.logit_rows[r]) >= n ||
         (r > 0 && b.logit_rows[r] <= b.logit_rows[r - 1]))
@@ -123,7 +125,7 @@ void Forward::rope_tables(std::span<const int32_t> pos) {
 
 void Forward::run(const Batch& b, KvPool& kv, float* logits) {
   check(b, kv);
-  const int64_t n = static_cast<int64_t>(b.tokens.size());
+  const int64_t n = static_cast<int64_t>(b.tokens.size()), nd = b.n_decode;
   const int64_t E = hp_.n_embd, H = hp_.n_head, Hkv = hp_.n_head_kv, hd = hp_.head_dim,
                 hdv = hp_.head_dim_v;
   const int64_t qd = H * hd, kd = Hkv * hd, vd = Hkv * hdv, F = hp_.n_ff, half = hp_.n_rot / 2;
@@ -137,9 +139,9 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
     for (int64_t t = 0; t < n; ++t)
       rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
-    matmul(ks_, pool_, mm_, L.wq, xn_.data(), n, q_.data(), exact_);
-    matmul(ks_, pool_, mm_, L.wk, xn_.data(), n, k_.data(), exact_);
-    matmul(ks_, pool_, mm_, L.wv, xn_.data(), n, v_.data(), exact_);
+    matmul(ks_, pool_, mm_, L.wq, xn_.data(), n, q_.data(), exact_, nd);
+    matmul(ks_, pool_, mm_, L.wk, xn_.data(), n, k_.data(), exact_, nd);
+    matmul(ks_, pool_, mm_, L.wv, xn_.data(), n, v_.data(), exact_, nd);
     for (int64_t t = 0; t < n; ++t) {
       float* q = &q_[t * qd];
       float* k = &k_[t * kd];
@@ -165,15 +167,15 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
       kv.store(il, s.table[b.pos[t] / bs], b.pos[t] % bs, k, v);
     }
     attention(b, kv, il);
-    matmul(ks_, pool_, mm_, L.wo, att_.data(), n, xn_.data(), exact_);
+    matmul(ks_, pool_, mm_, L.wo, att_.data(), n, xn_.data(), exact_, nd);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
 
     for (int64_t t = 0; t < n; ++t)
       rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
-    matmul(ks_, pool_, mm_, L.w_gate, xn_.data(), n, gate_.data(), exact_);
-    matmul(ks_, pool_, mm_, L.w_up, xn_.data(), n, up_.data(), exact_);
+    matmul(ks_, pool_, mm_, L.w_gate, xn_.data(), n, gate_.data(), exact_, nd);
+    matmul(ks_, pool_, mm_, L.w_up, xn_.data(), n, up_.data(), exact_, nd);
     for (int64_t i = 0; i < n * F; ++i) gate_[i] = silu(gate_[i]) * up_[i];
-    matmul(ks_, pool_, mm_, L.w_down, gate_.data(), n, xn_.data(), exact_);
+    matmul(ks_, pool_, mm_, L.w_down, gate_.data(), n, xn_.data(), exact_, nd);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
   }
 
@@ -183,7 +185,9 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
   for (int64_t r = 0; r < nl; ++r)
     rms_norm(&x_[b.logit_rows[static_cast<size_t>(r)] * E], model_.output_norm().data(),
              &xn_[r * E], E, hp_.rms_eps);
-  matmul(ks_, pool_, mm_, model_.output(), xn_.data(), nl, logits, exact_);
+  int64_t nl_decode = 0;  // logit rows are ascending, so the decode ones lead
+  while (nl_decode < nl && b.logit_rows[static_cast<size_t>(nl_decode)] < nd) ++nl_decode;
+  matmul(ks_, pool_, mm_, model_.output(), xn_.data(), nl, logits, exact_, nl_decode);
 }
 
 // Causal attention of every row over its own sequence. Work item = (row, kv head): the query heads

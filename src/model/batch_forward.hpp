@@ -31,6 +31,10 @@ struct Batch {
   std::span<const int32_t> seq;         // [n] index into seqs
   std::span<const SeqBlocks> seqs;      // block tables of the sequences in the batch
   std::span<const int32_t> logit_rows;  // rows whose logits are wanted, ascending
+  // Rows [0, n_decode) are decode steps (memory-bound GEMV path), the rest prompt rows (GEMM
+  // path). The path is the caller's choice by row role, never by batch size, so a sequence gets
+  // the same bits whatever else shares its batch (core/matmul.hpp).
+  int64_t n_decode = 0;
 };
 
 class Forward {

@@ -27,7 +27,7 @@ Session::Session(const Model& model, const KernelSet& kernels, ThreadPool& pool,
   std::iota(table_.begin(), table_.end(), 0);
 }
 
-void Session::eval(std::span<const int32_t> tokens, float* logits_out) {
+void Session::eval(std::span<const int32_t> tokens, float* logits_out, bool decode) {
   const auto n = static_cast<int64_t>(tokens.size());
   if (n == 0) return;
   if (n_past_ + n > n_ctx_)
@@ -58,6 +58,7 @@ void Session::eval(std::span<const int32_t> tokens, float* logits_out) {
     b.seq = std::span(seq_.data(), static_cast<size_t>(cn));
     b.seqs = std::span(&seq, 1);
     b.logit_rows = std::span(rows_.data(), nl);
+    b.n_decode = decode ? cn : 0;
     fwd_.run(b, kv_, out);
     n_past_ += cn;
   }

@@ -28,8 +28,10 @@ class Session {
 
   // Appends tokens at positions n_past().. and runs them through the model (in chunks of n_batch).
   // logits_out: [tokens.size(), n_vocab] to receive the logits of every position, or null; either
-  // way last_logits() afterwards holds the last position's logits.
-  void eval(std::span<const int32_t> tokens, float* logits_out = nullptr);
+  // way last_logits() afterwards holds the last position's logits. decode: the tokens are decode
+  // steps (generated tokens fed back one at a time: GEMV path), else prompt rows (GEMM path); the
+  // server's engine makes the same choice per row, so both compute the same bits.
+  void eval(std::span<const int32_t> tokens, float* logits_out = nullptr, bool decode = false);
 
   std::span<const float> last_logits() const { return {logits_.data(), logits_.size()}; }
   int64_t n_past() const { return n_past_; }

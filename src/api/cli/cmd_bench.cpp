@@ -147,7 +147,7 @@ int cmd_bench(int argc, char** argv, int first) {
       } else {
         int32_t tok = tokens[0];
         for (int64_t i = 0; i < ng; ++i) {
-          s.eval(std::span(&tok, 1));
+          s.eval(std::span(&tok, 1), nullptr, true);
           tok = static_cast<int32_t>((tok + 7919) % model.hparams().n_vocab);
         }
       }

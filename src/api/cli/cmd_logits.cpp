@@ -53,7 +53,8 @@ int cmd_logits(int argc, char** argv, int first) {
   std::vector<float> logits(static_cast<size_t>(n * V));
   if (incremental) {
     for (int64_t i = 0; i < n; ++i)
-      s.eval(std::span(&prompt[static_cast<size_t>(i)], 1), &logits[static_cast<size_t>(i * V)]);
+      s.eval(std::span(&prompt[static_cast<size_t>(i)], 1), &logits[static_cast<size_t>(i * V)],
+             true);
   } else {
     s.eval(prompt, logits.data());
   }
@@ -61,7 +62,7 @@ int cmd_logits(int argc, char** argv, int first) {
   for (int64_t g = 0; g < n_greedy; ++g) {
     const int32_t tok = argmax(s.last_logits());
     greedy.push_back(tok);
-    if (g + 1 < n_greedy) s.eval(std::span(&tok, 1));
+    if (g + 1 < n_greedy) s.eval(std::span(&tok, 1), nullptr, true);
   }
 
   const std::filesystem::path lpath = out + ".logits.f32", jpath = out + ".json";

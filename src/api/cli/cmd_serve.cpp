@@ -2,6 +2,8 @@
 // serves HTTP until SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -46,9 +48,8 @@ int cmd_serve(int argc, char** argv, int first) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   const std::string path = p.required("--model");
+  if (!std::filesystem::exists(path)) fail("minima serve: model file ", path, " not found");
   Compute c = make_compute(p);
-  const Model model = Model::load(path);
-  const Tokenizer tok = Tokenizer::from_gguf(model.file());
 
   server::ServerOptions so;
   so.host = p.get("--host").value_or("127.0.0.1");
@@ -67,45 +68,84 @@ int cmd_serve(int argc, char** argv, int first) {
     }
     if (so.api_keys.empty()) fail("--api-key-file: ", *f, " holds no keys");
   }
+  const int64_t ctx_opt = p.get_int("--ctx", 0, 0, 1 << 20);
+  const int64_t kv_blocks = p.get_int("--kv-blocks", 0, 0, 1 << 24);
+  const int64_t parallel = p.get_int("--parallel-limit", 64, 1, 4096);
+  const int64_t max_queue = p.get_int("--max-queue", 256, 1, 1 << 20);
+  const int64_t batch = p.get_int("--batch", 256, 1, 1 << 16);
   const std::string tmpl_opt = p.get("--chat-template").value_or("");
-  if (!tmpl_opt.empty()) {
-    if (auto b = builtin_template(tmpl_opt))
-      so.chat_template = std::string(*b);
-    else
-      so.chat_template = read_file(tmpl_opt);
-  } else if (auto t = model.file().get_string("tokenizer.chat_template")) {
-    so.chat_template = *t;
-  } else {
-    so.chat_template = std::string(*builtin_template("chatml"));
-    std::fprintf(stderr,
-                 "note: the model has no chat template; using the built-in chatml template\n");
-  }
+  std::string tmpl_source;
+  if (!tmpl_opt.empty())
+    tmpl_source =
+        builtin_template(tmpl_opt) ? std::string(*builtin_template(tmpl_opt)) : read_file(tmpl_opt);
 
-  EngineOptions eo;
-  eo.n_ctx = p.get_int("--ctx", std::min<int64_t>(model.hparams().n_ctx_train, 4096), 16, 1 << 20);
-  eo.kv_blocks = p.get_int("--kv-blocks", 0, 0, 1 << 24);
-  eo.max_running = p.get_int("--parallel-limit", 64, 1, 4096);
-  eo.max_queue = p.get_int("--max-queue", 256, 1, 1 << 20);
-  eo.max_batch = p.get_int("--batch", 256, 1, 1 << 16);
-  eo.prefill_chunk = eo.max_batch;
-  Engine engine(model, tok, *c.kernels, *c.pool, eo);
-
-  server::Server srv(model, tok, engine, so);
+  // Listen first: while the model loads, /health says "loading" and the API answers 503.
+  server::Server srv(so);
   const int port = srv.bind();
-  std::fprintf(
-      stderr,
-      "minima serve: model '%s' (%s), context %lld, %lld KV blocks, listening on http://%s:%d\n",
-      so.model_id.c_str(), std::string(model.arch().name).c_str(), static_cast<long long>(eo.n_ctx),
-      static_cast<long long>(engine.options().kv_blocks), so.host.c_str(), port);
-  std::fflush(stderr);
+  std::fprintf(stderr, "minima serve: loading %s, listening on http://%s:%d\n", path.c_str(),
+               so.host.c_str(), port);
+  std::atomic<bool> http_done{false}, internal_stop{false};
+  std::thread http([&] {
+    srv.run();
+    http_done = true;
+  });
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&sigs, &sig);
-    std::fprintf(stderr, "minima serve: signal %d, shutting down\n", sig);
+    if (!internal_stop) std::fprintf(stderr, "minima serve: signal %d, shutting down\n", sig);
     srv.stop();
   });
-  srv.run();
-  // run() also returns if the listener fails; make the waiter thread exit either way.
+  auto finish = [&] {
+    // stop() only takes once the listener runs; repeat until it has ended.
+    while (!http_done) {
+      srv.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    internal_stop = true;
+    pthread_kill(waiter.native_handle(), SIGTERM);  // wake the waiter if no signal came
+    waiter.join();
+    http.join();
+  };
+
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tok;
+  std::unique_ptr<Engine> engine;
+  try {
+    model = std::make_unique<Model>(Model::load(path));
+    tok = std::make_unique<Tokenizer>(Tokenizer::from_gguf(model->file()));
+    if (tmpl_source.empty()) {
+      if (auto t = model->file().get_string("tokenizer.chat_template")) {
+        tmpl_source = *t;
+      } else {
+        tmpl_source = std::string(*builtin_template("chatml"));
+        std::fprintf(stderr,
+                     "note: the model has no chat template; using the built-in chatml template\n");
+      }
+    }
+    ChatTemplate tmpl = ChatTemplate::parse(tmpl_source);
+    EngineOptions eo;
+    eo.n_ctx = ctx_opt > 0 ? ctx_opt : std::min<int64_t>(model->hparams().n_ctx_train, 4096);
+    eo.kv_blocks = kv_blocks;
+    eo.max_running = parallel;
+    eo.max_queue = max_queue;
+    eo.max_batch = batch;
+    eo.prefill_chunk = batch;
+    engine = std::make_unique<Engine>(*model, *tok, *c.kernels, *c.pool, eo);
+    srv.attach(*model, *tok, *engine, std::move(tmpl));
+    std::fprintf(
+        stderr,
+        "minima serve: model '%s' (%s), context %lld, %lld KV blocks, ready on http://%s:%d\n",
+        so.model_id.c_str(), std::string(model->arch().name).c_str(),
+        static_cast<long long>(eo.n_ctx), static_cast<long long>(engine->options().kv_blocks),
+        so.host.c_str(), port);
+  } catch (...) {
+    finish();
+    throw;
+  }
+  // Serve until a signal stops the listener.
+  http.join();
+  http_done = true;
+  internal_stop = true;
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   return 0;

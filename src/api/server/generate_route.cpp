@@ -118,7 +118,10 @@ struct Job {
 
 }  // namespace
 
-void Server::handle_generate(const httplib::Request& req, httplib::Response& res, bool chat) {
+void Server::handle_generate(const httplib::Request& req, httplib::Response& res, bool chat,
+                             const Backend& b) {
+  const Tokenizer& tok = *b.tok;
+  Engine& engine = *b.engine;
   const auto t0 = Clock::now();
   const std::string route = chat ? "/v1/chat/completions" : "/v1/completions";
   auto log_line = [route](int status, const Usage& u, Clock::time_point start) {
@@ -148,33 +151,33 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
       nlohmann::ordered_json ctx;
       ctx["messages"] = p.messages;
       ctx["add_generation_prompt"] = true;
-      ctx["bos_token"] = tok_.bos() >= 0 ? tok_.token_text(tok_.bos()) : "";
-      ctx["eos_token"] = tok_.eos() >= 0 ? tok_.token_text(tok_.eos()) : "";
+      ctx["bos_token"] = tok.bos() >= 0 ? tok.token_text(tok.bos()) : "";
+      ctx["eos_token"] = tok.eos() >= 0 ? tok.token_text(tok.eos()) : "";
       std::string text;
       try {
-        text = template_.render(ctx);
+        text = b.tmpl.render(ctx);
       } catch (const std::exception& e) {
         throw bad_param(
             "messages",
             std::string("the model's chat template rejected the messages: ") + e.what());
       }
       if (opt_.log_content) std::fprintf(stderr, "prompt: %s\n", text.c_str());
-      prompts.push_back(tok_.encode(text, false, true));
+      prompts.push_back(tok.encode(text, false, true));
     } else {
       for (const auto& s : p.prompts) {
-        prompts.push_back(tok_.encode(s, true, false));
+        prompts.push_back(tok.encode(s, true, false));
         job->echo_text.push_back(s);
       }
       for (const auto& ids : p.prompt_ids) {
         for (int32_t id : ids)
-          if (id < 0 || id >= tok_.n_vocab())
+          if (id < 0 || id >= tok.n_vocab())
             throw bad_param("prompt",
                             "token id " + std::to_string(id) + " is outside the vocabulary");
         prompts.push_back(ids);
-        job->echo_text.push_back(tok_.decode(ids, false));
+        job->echo_text.push_back(tok.decode(ids, false));
       }
     }
-    const int64_t n_ctx = engine_.options().n_ctx;
+    const int64_t n_ctx = engine.options().n_ctx;
     int64_t longest = 0;
     for (const auto& pr : prompts) {
       if (pr.empty())
@@ -198,12 +201,8 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
                           std::to_string(longest) + " in the prompt, " +
                           std::to_string(max_tokens) + " for the completion).",
                       "context_length_exceeded");
-    for (int32_t id : [&] {
-           std::vector<int32_t> ids;
-           for (const auto& [i, b] : p.sampling.logit_bias) ids.push_back(i);
-           return ids;
-         }())
-      if (id < 0 || id >= tok_.n_vocab())
+    for (const auto& entry : p.sampling.logit_bias)
+      if (const int32_t id = entry.first; id < 0 || id >= tok.n_vocab())
         throw bad_param("logit_bias",
                         "logit_bias token id " + std::to_string(id) + " is outside the vocabulary");
 
@@ -222,7 +221,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
       g->top_logprobs = p.logprobs ? p.top_logprobs : -1;
       g->tenant = tenant;
       g->submitted = t0;
-      if (!engine_.submit(g)) {
+      if (!engine.submit(g)) {
         job->cancel();
         throw ApiError(429, "rate_limit_exceeded",
                        "the server is busy: too many queued requests; retry shortly", std::nullopt,

@@ -22,13 +22,8 @@ void send_error(httplib::Response& res, const ApiError& e) {
   if (e.status == 429 || e.status == 503) res.set_header("Retry-After", "1");
 }
 
-Server::Server(const Model& model, const Tokenizer& tok, Engine& engine, ServerOptions opt)
-    : model_(model),
-      tok_(tok),
-      engine_(engine),
-      opt_(std::move(opt)),
-      template_(ChatTemplate::parse(opt_.chat_template)),
-      http_(std::make_unique<httplib::Server>()) {
+Server::Server(ServerOptions opt)
+    : opt_(std::move(opt)), http_(std::make_unique<httplib::Server>()) {
   const int threads = opt_.http_threads;
   http_->new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
@@ -41,6 +36,19 @@ Server::Server(const Model& model, const Tokenizer& tok, Engine& engine, ServerO
 
 Server::~Server() {
   stop();
+}
+
+void Server::attach(const Model& model, const Tokenizer& tok, Engine& engine, ChatTemplate tmpl) {
+  backend_ = std::make_unique<Backend>(Backend{&model, &tok, &engine, std::move(tmpl)});
+  ready_.store(backend_.get(), std::memory_order_release);
+}
+
+const Server::Backend* Server::ready(httplib::Response& res) const {
+  const Backend* b = ready_.load(std::memory_order_acquire);
+  if (!b)
+    send_error(res, ApiError(503, "server_error", "the model is still loading; retry shortly",
+                             std::nullopt, "model_loading"));
+  return b;
 }
 
 int Server::bind() {
@@ -126,7 +134,13 @@ void Server::routes() {
   });
 
   h.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    const auto s = engine_.stats();
+    const Backend* b = ready_.load(std::memory_order_acquire);
+    if (!b) {
+      send_json(res, 503, {{"status", "loading"}});
+      res.set_header("Retry-After", "1");
+      return;
+    }
+    const auto s = b->engine->stats();
     send_json(res, 200,
               {{"status", "ok"},
                {"model", opt_.model_id},
@@ -134,7 +148,9 @@ void Server::routes() {
                {"running", s.running}});
   });
   h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.render(engine_.stats()), "text/plain; version=0.0.4");
+    const Backend* b = ready_.load(std::memory_order_acquire);
+    res.set_content(metrics_.render(b ? b->engine->stats() : EngineStats{}),
+                    "text/plain; version=0.0.4");
   });
 
   const auto model_obj = [this] {
@@ -160,13 +176,15 @@ void Server::routes() {
       });
 
   h.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_generate(req, res, true);
+    if (const Backend* b = ready(res)) handle_generate(req, res, true, *b);
   });
   h.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_generate(req, res, false);
+    if (const Backend* b = ready(res)) handle_generate(req, res, false, *b);
   });
 
   h.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
+    const Backend* b = ready(res);
+    if (!b) return;
     std::string tenant;
     if (!authorized(req, res, tenant)) return;
     nlohmann::json body;
@@ -180,11 +198,13 @@ void Server::routes() {
       throw bad_param("content", "'content' must be a string");
     const bool add_special = body.value("add_special", false),
                parse_special = body.value("parse_special", true);
-    send_json(
-        res, 200,
-        {{"tokens", tok_.encode(body["content"].get<std::string>(), add_special, parse_special)}});
+    send_json(res, 200,
+              {{"tokens",
+                b->tok->encode(body["content"].get<std::string>(), add_special, parse_special)}});
   });
   h.Post("/detokenize", [this](const httplib::Request& req, httplib::Response& res) {
+    const Backend* b = ready(res);
+    if (!b) return;
     std::string tenant;
     if (!authorized(req, res, tenant)) return;
     nlohmann::json body;
@@ -198,12 +218,12 @@ void Server::routes() {
       throw bad_param("tokens", "'tokens' must be an array of token ids");
     std::vector<int32_t> ids;
     for (const auto& t : body["tokens"]) {
-      if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= tok_.n_vocab())
-        throw bad_param(
-            "tokens", "token ids must be integers in [0, " + std::to_string(tok_.n_vocab()) + ")");
+      if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= b->tok->n_vocab())
+        throw bad_param("tokens", "token ids must be integers in [0, " +
+                                      std::to_string(b->tok->n_vocab()) + ")");
       ids.push_back(t.get<int32_t>());
     }
-    send_json(res, 200, {{"content", tok_.decode(ids, false)}});
+    send_json(res, 200, {{"content", b->tok->decode(ids, false)}});
   });
 }
 

@@ -33,8 +33,11 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(const Model& model, const Tokenizer& tok, Engine& engine, ServerOptions opt);
+  // Routes are live from bind() on; until attach() every route but /health answers 503 (the
+  // model is still loading) and /health says "loading".
+  explicit Server(ServerOptions opt);
   ~Server();
+  void attach(const Model& model, const Tokenizer& tok, Engine& engine, ChatTemplate tmpl);
 
   // Binds the socket (Error when the address is taken); returns the port.
   int bind();
@@ -44,15 +47,22 @@ class Server {
   int port() const { return port_; }
 
  private:
+  struct Backend {
+    const Model* model;
+    const Tokenizer* tok;
+    Engine* engine;
+    ChatTemplate tmpl;
+  };
+  // The backend once attached, else null (after answering 503 on res).
+  const Backend* ready(httplib::Response& res) const;
   void routes();
   bool authorized(const httplib::Request& req, httplib::Response& res, std::string& tenant);
-  void handle_generate(const httplib::Request& req, httplib::Response& res, bool chat);
+  void handle_generate(const httplib::Request& req, httplib::Response& res, bool chat,
+                       const Backend& b);
 
-  const Model& model_;
-  const Tokenizer& tok_;
-  Engine& engine_;
   ServerOptions opt_;
-  ChatTemplate template_;
+  std::unique_ptr<Backend> backend_;
+  std::atomic<const Backend*> ready_{nullptr};
   Metrics metrics_;
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;

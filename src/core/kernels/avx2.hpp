@@ -5,13 +5,36 @@
 // emitted with AVX2 code and picked by the linker for generic callers.
 #pragma once
 
+#include <array>
 #include <cstdint>
+
+#include "core/kernels/kernels.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define MINIMA_HAVE_AVX2_KERNELS 1
 #define MINIMA_AVX2 __attribute__((target("avx2,fma,f16c")))
 
+namespace minima {
+struct AttentionTile;
+}
+
 namespace minima::avx2 {
+
+// avx2_attention.cpp
+void attention_tile(const AttentionTile& t, float* scratch);
+
+// avx2_gemm.cpp
+void gemm_pack(const float* rows, int64_t ld, int64_t kc, float* panel);
+void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x, int64_t ldx,
+               int64_t n_tok, float* y, int64_t ldy, bool accumulate);
+
+// avx2_dequant.cpp
+void dequantize_q4_1(const void* src, float* dst, int64_t n);
+void dequantize_q5_0(const void* src, float* dst, int64_t n);
+void dequantize_q5_1(const void* src, float* dst, int64_t n);
+void dequantize_q2_k(const void* src, float* dst, int64_t n);
+void dequantize_q3_k(const void* src, float* dst, int64_t n);
+void dequantize_q5_k(const void* src, float* dst, int64_t n);
 
 // avx2_float.cpp
 float dot_f32(const void* w, const void* a, int64_t n);
@@ -42,6 +65,9 @@ float dot_q5_k(const void* w, const void* a, int64_t n);
 float dot_q6_k(const void* w, const void* a, int64_t n);
 void dequantize_q4_k(const void* src, float* dst, int64_t n);
 void dequantize_q6_k(const void* src, float* dst, int64_t n);
+
+// avx2_rows_*.cpp: multi-row dots for the decode GEMV; fills every weight type's entry.
+void put_dot_rows(std::array<DotRowsFn, kDTypeCount>& table);
 
 }  // namespace minima::avx2
 

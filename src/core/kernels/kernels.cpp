@@ -3,7 +3,9 @@
 // is the AVX2 table for now: no AVX-512 kernels exist yet because the development machine cannot
 // run (and so cannot test) them.
 #include "core/kernels/kernels.hpp"
+#include "core/attention.hpp"
 #include "core/error.hpp"
+#include "core/gemm.hpp"
 #include "core/kernels/avx2.hpp"
 #include "core/quant/ref_kernels.hpp"
 
@@ -18,12 +20,16 @@ void put(std::array<Fn, kDTypeCount>& table, DType t, Fn fn) {
 KernelSet scalar_table() {
   KernelSet k;
   k.isa = Isa::Scalar;
+  k.attention = attention_tile_ref;
+  k.gemm_pack = gemm_pack_ref;
+  k.gemm_tile = gemm_tile_ref;
   for (uint32_t id = 0; id < kDTypeCount; ++id) {
     if (!type_info(id)) continue;
     const auto row = quant::ref::ref_row(static_cast<DType>(id));
     k.dequantize[id] = row.dequantize;
     k.quantize[id] = row.quantize;
     k.dot[id] = row.dot;
+    k.dot_rows[id] = quant::ref::dot_rows(static_cast<DType>(id));
   }
   return k;
 }
@@ -32,12 +38,21 @@ KernelSet avx2_table(Isa isa) {
   KernelSet k = scalar_table();
   k.isa = isa;
 #ifdef MINIMA_HAVE_AVX2_KERNELS
+  k.attention = avx2::attention_tile;
+  k.gemm_pack = avx2::gemm_pack;
+  k.gemm_tile = avx2::gemm_tile;
   put<DequantizeRowFn>(k.dequantize, DType::F16, avx2::dequantize_f16);
   put<DequantizeRowFn>(k.dequantize, DType::BF16, avx2::dequantize_bf16);
   put<DequantizeRowFn>(k.dequantize, DType::Q4_0, avx2::dequantize_q4_0);
   put<DequantizeRowFn>(k.dequantize, DType::Q8_0, avx2::dequantize_q8_0);
   put<DequantizeRowFn>(k.dequantize, DType::Q4_K, avx2::dequantize_q4_k);
   put<DequantizeRowFn>(k.dequantize, DType::Q6_K, avx2::dequantize_q6_k);
+  put<DequantizeRowFn>(k.dequantize, DType::Q4_1, avx2::dequantize_q4_1);
+  put<DequantizeRowFn>(k.dequantize, DType::Q5_0, avx2::dequantize_q5_0);
+  put<DequantizeRowFn>(k.dequantize, DType::Q5_1, avx2::dequantize_q5_1);
+  put<DequantizeRowFn>(k.dequantize, DType::Q2_K, avx2::dequantize_q2_k);
+  put<DequantizeRowFn>(k.dequantize, DType::Q3_K, avx2::dequantize_q3_k);
+  put<DequantizeRowFn>(k.dequantize, DType::Q5_K, avx2::dequantize_q5_k);
 
   put<QuantizeRowFn>(k.quantize, DType::F16, avx2::quantize_f16);
   put<QuantizeRowFn>(k.quantize, DType::BF16, avx2::quantize_bf16);
@@ -58,6 +73,7 @@ KernelSet avx2_table(Isa isa) {
   put<VecDotFn>(k.dot, DType::Q4_K, avx2::dot_q4_k);
   put<VecDotFn>(k.dot, DType::Q5_K, avx2::dot_q5_k);
   put<VecDotFn>(k.dot, DType::Q6_K, avx2::dot_q6_k);
+  avx2::put_dot_rows(k.dot_rows);
 #endif
   return k;
 }

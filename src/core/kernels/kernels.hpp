@@ -28,6 +28,18 @@ Isa resolve_isa(std::string_view request, Isa best);
 using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 using VecDotFn = float (*)(const void* w, const void* a, int64_t n);
+// Decode GEMV (core/gemv.hpp): out[i] = dot(row i, a) for i in [0, n_rows), rows row_stride bytes
+// apart from w. Each row's value depends only on that row and a (never on n_rows or on where the
+// row sits in the call), so any split of the rows over threads gives the same bits.
+using DotRowsFn = void (*)(const void* w, size_t row_stride, int64_t n_rows, const void* a,
+                           int64_t n, float* out);
+struct AttentionTile;
+using AttentionFn = void (*)(const AttentionTile& tile, float* scratch);  // core/attention.hpp
+// Prefill GEMM (core/gemm.hpp): pack 16 F32 weight rows into a [kc][16] panel, and multiply
+// panels by activation rows.
+using GemmPackFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
+using GemmTileFn = void (*)(const float* panels, int64_t n_panels, int64_t kc, const float* x,
+                            int64_t ldx, int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
 struct KernelSet {
   Isa isa;
@@ -35,8 +47,13 @@ struct KernelSet {
   std::array<DequantizeRowFn, kDTypeCount> dequantize{};
   std::array<QuantizeRowFn, kDTypeCount> quantize{};  // activations: Q8_0, Q8_1, Q8_K (+F32 copy)
   std::array<VecDotFn, kDTypeCount> dot{};            // weight type -> dot with its vec_dot_type
+  std::array<DotRowsFn, kDTypeCount> dot_rows{};      // the same dot over several rows
+  AttentionFn attention = nullptr;                    // causal attention of one tile
+  GemmPackFn gemm_pack = nullptr;
+  GemmTileFn gemm_tile = nullptr;
 
   VecDotFn dot_for(DType t) const { return dot[static_cast<uint32_t>(t)]; }
+  DotRowsFn dot_rows_for(DType t) const { return dot_rows[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantize_for(DType t) const { return quantize[static_cast<uint32_t>(t)]; }
   DequantizeRowFn dequantize_for(DType t) const { return dequantize[static_cast<uint32_t>(t)]; }
 };

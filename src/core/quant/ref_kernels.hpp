@@ -7,6 +7,7 @@
 // elements (a multiple of the type's block size); dot's `a` is in the weight type's vec_dot_type.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "core/quant/types.hpp"
@@ -25,6 +26,12 @@ struct RefRow {
 
 // All-null row for ids minima does not support.
 RefRow ref_row(DType t);
+
+// Several rows at once: out[i] = ref_row(t).dot(w + i·row_stride, a, n) for i < n_rows; null
+// where the type has no dot (dot_rows_ref.cpp).
+using DotRowsFn = void (*)(const void* w, size_t row_stride, int64_t n_rows, const void* a,
+                           int64_t n, float* out);
+DotRowsFn dot_rows(DType t);
 
 // float_ref.cpp
 void dequantize_f32(const void* src, float* dst, int64_t n);

@@ -386,6 +386,7 @@ bool Engine::step() {
   for (auto& a : active_)
     for (auto& s : a->seqs)
       if (!s->done && s->n_computed >= s->n_prompt && rows < max_rows) add_rows(*s, 1, true);
+  const size_t n_decode = rows;
   for (auto& a : active_) {
     Seq& s = *a->seqs.front();
     if (s.done || s.n_computed >= s.n_prompt || rows >= max_rows ||
@@ -407,6 +408,7 @@ bool Engine::step() {
   batch.seq = std::span(b_seq_.data(), rows);
   batch.seqs = b_seqs_;
   batch.logit_rows = std::span(b_rows_.data(), lrows);
+  batch.n_decode = static_cast<int64_t>(n_decode);
   fwd_.run(batch, kv_, logits_.data());
   ++steps_;
 

@@ -75,7 +75,7 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
       break;
     }
     if (cancelled) break;
-    if (i + 1 < opt.n_predict) session.eval(std::span(&id, 1));
+    if (i + 1 < opt.n_predict) session.eval(std::span(&id, 1), nullptr, true);
   }
   if (res.finish != FinishReason::Stop && !cancelled) {
     piece.clear();

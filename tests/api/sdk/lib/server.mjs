@@ -23,7 +23,7 @@ export async function startServer(args) {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30000);
     proc.stderr.on('data', (d) => {
       log += d.toString();
-      const m = log.match(/listening on http:\/\/[\d.]+:(\d+)/);
+      const m = log.match(/ready on http:\/\/[\d.]+:(\d+)/);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
