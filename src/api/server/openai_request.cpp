@@ -237,6 +237,7 @@ ParsedRequest parse_request(const std::string& text, bool chat) {
     r.logprobs = true;
     r.top_logprobs = lp->get<int>();
   }
+  r.ignore_eos = boolean(body, "ignore_eos", false);
   r.stream = boolean(body, "stream", false);
   if (const json* so = field(body, "stream_options")) {
     if (!r.stream)

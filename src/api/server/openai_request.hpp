@@ -25,7 +25,8 @@ struct ParsedRequest {
   int top_logprobs = 0;
   bool stream = false;
   bool include_usage = false;
-  bool echo = false;  // completions
+  bool echo = false;        // completions
+  bool ignore_eos = false;  // extension (as llama-server and vLLM): generate through end-of-text
   std::string user;
 };
 
