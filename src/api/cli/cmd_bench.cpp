@@ -174,7 +174,6 @@ int cmd_bench(int argc, char** argv, int first) {
   const double peak_rss = double(ru.ru_maxrss) * 1024.0;
   const std::string fname = std::filesystem::path(path).filename().string();
   const double size = double(std::filesystem::file_size(path));
-  const int peak_int = peaks.int8_gops > 0;
 
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -216,8 +215,10 @@ int cmd_bench(int argc, char** argv, int first) {
     const bool pp = r.n_prompt > 0;
     char share[64] = "-";
     if (peaks.read_gbps > 0) {
-      if (pp && peak_int)
-        std::snprintf(share, sizeof share, "%.0f%% INT8", 100 * r.gops / peaks.int8_gops);
+      // Prefill runs the F32 FMA GEMM (core/gemm.hpp) for every weight type: its roofline is the
+      // FP32 peak.
+      if (pp && peaks.fp32_gflops > 0)
+        std::snprintf(share, sizeof share, "%.0f%% FP32", 100 * r.gops / peaks.fp32_gflops);
       if (!pp) std::snprintf(share, sizeof share, "%.0f%% BW", 100 * r.gbps / peaks.read_gbps);
     }
     std::printf("| %s | %s | %.2f B | %d | %s | %s%lld | %.2f ± %.2f | %.1f | %.1f | %s |\n",

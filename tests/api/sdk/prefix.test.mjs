@@ -51,7 +51,8 @@ test('a repeated long prompt hits the prefix cache', { timeout: 600000 }, async 
       console.log(`prefix cache: TTFT ${first.ttft.toFixed(0)} ms -> ${second.ttft.toFixed(0)} ms, ` +
         `${second.usage.prompt_tokens_details.cached_tokens}/${second.usage.prompt_tokens} prompt tokens cached`);
     } finally {
-      await srv.stop();
+      const { code } = await srv.stop();
+      assert.equal(code, 0, `server exit code\n${srv.log()}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
