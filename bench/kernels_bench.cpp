@@ -38,18 +38,37 @@ std::vector<uint8_t> random_matrix(DType wt, std::mt19937& rng) {
   return w;
 }
 
-void BM_Dot(benchmark::State& st, DType wt) {
-  const KernelSet& k = kernels_for(detect_isa());
-  const int64_t distinct = st.range(0);
+// The weight matrix of wt and one activation row quantized to its vec_dot_type.
+struct DotProblem {
+  size_t rs;               // bytes per weight row
+  std::vector<uint8_t> w;  // [kRows] rows
+  std::vector<uint8_t> a;  // one activation row
+};
+
+DotProblem dot_problem(const KernelSet& k, DType wt) {
   std::mt19937 rng(1);
   std::normal_distribution<float> nd;
   std::vector<float> x(kN);
   for (auto& v : x) v = nd(rng);
-  const size_t rs = row_size(wt, kN);
-  const std::vector<uint8_t> w = random_matrix(wt, rng);
+  DotProblem p{row_size(wt, kN), random_matrix(wt, rng), {}};
   const DType at = type_info(wt).vec_dot_type;
-  std::vector<uint8_t> a(row_size(at, kN));
-  k.quantize_for(at)(x.data(), a.data(), kN);
+  p.a.resize(row_size(at, kN));
+  k.quantize_for(at)(x.data(), p.a.data(), kN);
+  return p;
+}
+
+void set_counters(benchmark::State& st, const KernelSet& k, size_t rs) {
+  st.counters["B/s"] =
+      benchmark::Counter(double(rs) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["elem/s"] =
+      benchmark::Counter(double(kN) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(std::string(isa_name(k.isa)));
+}
+
+void BM_Dot(benchmark::State& st, DType wt) {
+  const KernelSet& k = kernels_for(detect_isa());
+  const int64_t distinct = st.range(0);
+  const auto [rs, w, a] = dot_problem(k, wt);
   const VecDotFn dot = k.dot_for(wt);
   for (auto _ : st) {
     float sink = 0;
@@ -57,11 +76,7 @@ void BM_Dot(benchmark::State& st, DType wt) {
       sink += dot(w.data() + rs * size_t(r % distinct), a.data(), kN);
     benchmark::DoNotOptimize(sink);
   }
-  st.counters["B/s"] =
-      benchmark::Counter(double(rs) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
-  st.counters["elem/s"] =
-      benchmark::Counter(double(kN) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
-  st.SetLabel(std::string(isa_name(k.isa)));
+  set_counters(st, k, rs);
 }
 
 // The multi-row entry over the same matrix: one call for all rows (streaming, like a decode
@@ -70,15 +85,7 @@ void BM_Dot(benchmark::State& st, DType wt) {
 void BM_DotRows(benchmark::State& st, DType wt) {
   const KernelSet& k = kernels_for(detect_isa());
   const int64_t distinct = st.range(0);
-  std::mt19937 rng(1);
-  std::normal_distribution<float> nd;
-  std::vector<float> x(kN);
-  for (auto& v : x) v = nd(rng);
-  const size_t rs = row_size(wt, kN);
-  const std::vector<uint8_t> w = random_matrix(wt, rng);
-  const DType at = type_info(wt).vec_dot_type;
-  std::vector<uint8_t> a(row_size(at, kN));
-  k.quantize_for(at)(x.data(), a.data(), kN);
+  const auto [rs, w, a] = dot_problem(k, wt);
   const DotRowsFn dot = k.dot_rows_for(wt);
   std::vector<float> out(kRows);
   for (auto _ : st) {
@@ -87,11 +94,7 @@ void BM_DotRows(benchmark::State& st, DType wt) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  st.counters["B/s"] =
-      benchmark::Counter(double(rs) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
-  st.counters["elem/s"] =
-      benchmark::Counter(double(kN) * double(kRows), benchmark::Counter::kIsIterationInvariantRate);
-  st.SetLabel(std::string(isa_name(k.isa)));
+  set_counters(st, k, rs);
 }
 
 const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,

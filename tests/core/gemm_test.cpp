@@ -30,14 +30,6 @@
 namespace minima {
 namespace {
 
-std::vector<Isa> runnable_isas() {
-  std::vector<Isa> v;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (cpu_supports(isa)) v.push_back(isa);
-  }
-  return v;
-}
-
 // Row lengths for t: small, one k-block, several k-blocks with a remainder.
 std::vector<int64_t> lengths(DType t) {
   const int64_t bs = type_info(t).block_size;
@@ -119,7 +111,7 @@ TEST(Gemm, RowsMatchDoubleReference) {
         // Whole matrix (a partial last panel), an aligned start with a ragged end, and a start
         // that is not a multiple of 16.
         const std::pair<int64_t, int64_t> ranges[] = {{0, n_out}, {16, 37}, {5, 24}};
-        for (Isa isa : runnable_isas()) {
+        for (Isa isa : test::runnable_isas()) {
           for (auto [r0, r1] : ranges) {
             std::vector<float> y(size_t(n_tok * ldy), std::numeric_limits<float>::quiet_NaN());
             gemm_rows(kernels_for(isa), p.view(), r0, r1, p.x.data(), n_tok, y.data(), ldy,
@@ -147,7 +139,7 @@ TEST(Gemm, SeveralStripsAndExtremeScales) {
       }
     }
     std::vector<float> scratch(size_t(gemm_scratch_floats(k)));
-    for (Isa isa : runnable_isas()) {
+    for (Isa isa : test::runnable_isas()) {
       std::vector<float> y(size_t(n_tok * n_out), std::numeric_limits<float>::quiet_NaN());
       gemm_rows(kernels_for(isa), p.view(), 0, n_out, p.x.data(), n_tok, y.data(), n_out,
                 scratch.data());
@@ -161,7 +153,7 @@ TEST(Gemm, SeveralStripsAndExtremeScales) {
 // accumulation into existing values.
 TEST(Gemm, KernelEntriesMatchReference) {
   std::mt19937 rng(33);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& ks = kernels_for(isa);
     for (int64_t kc : {1, 5, 8, 37, 256, 300, 700}) {
       std::vector<float> rows = test::gaussian(kGemmPanelRows * (kc + 3) + 1, rng);
@@ -215,7 +207,7 @@ TEST(Gemm, MatmulThreadsAreBitIdentical) {
     const int64_t k = 512, n_out = 16 * 11 + 7;
     for (int64_t n_tok : {1, 8, 23}) {
       const Problem p = make_problem(t, n_out, k, n_tok, rng);
-      for (Isa isa : runnable_isas()) {
+      for (Isa isa : test::runnable_isas()) {
         const KernelSet& ks = kernels_for(isa);
         std::vector<float> scratch(size_t(gemm_scratch_floats(k)));
         std::vector<float> want(size_t(n_tok * n_out));
@@ -256,7 +248,7 @@ TEST(Matmul, RowsDoNotDependOnTheirNeighbours) {
   for (const auto& [t, k, n_out] : shapes) {
     const int64_t n_tok = 13;
     const Problem p = make_problem(t, n_out, k, n_tok, rng);
-    for (Isa isa : runnable_isas()) {
+    for (Isa isa : test::runnable_isas()) {
       const KernelSet& ks = kernels_for(isa);
       for (int threads : {1, 2}) {
         ThreadPool pool(threads);

@@ -30,14 +30,6 @@
 namespace minima {
 namespace {
 
-std::vector<Isa> runnable_isas() {
-  std::vector<Isa> v;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (cpu_supports(isa)) v.push_back(isa);
-  }
-  return v;
-}
-
 // Lengths of 1..8 blocks (9 and 17 for the 32-element formats: one group of eight plus a
 // remainder), float types 1..300 elements and 4096.
 std::vector<int64_t> lengths(DType t) {
@@ -91,7 +83,7 @@ void check_rows(const KernelSet& k, DType wt, const std::vector<uint8_t>& w, int
 }
 
 TEST(Gemv, TablesHaveDotRows) {
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (uint32_t id = 0; id < kDTypeCount; ++id) {
       const auto ti = type_info(id);
@@ -104,7 +96,7 @@ TEST(Gemv, TablesHaveDotRows) {
 
 TEST(Gemv, DotRowsMatchReference) {
   std::mt19937 rng(41);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (DType wt : test::weight_types()) {
       const DType at = type_info(wt).vec_dot_type;
@@ -136,7 +128,7 @@ TEST(Gemv, DotRowsMatchReference) {
 // Rows longer than one pass of the kernels' prepared activation (16384 elements).
 TEST(Gemv, DotRowsOverSeveralPasses) {
   std::mt19937 rng(42);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (DType wt : test::weight_types()) {
       const DType at = type_info(wt).vec_dot_type;
@@ -153,7 +145,7 @@ TEST(Gemv, DotRowsOverSeveralPasses) {
 // Weights from the real quantizers (their codes cluster differently from random bytes).
 TEST(Gemv, DotRowsMatchReferenceOnQuantizedWeights) {
   std::mt19937 rng(43);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (DType wt : test::weight_types()) {
       const DType at = type_info(wt).vec_dot_type;
@@ -175,7 +167,7 @@ TEST(Gemv, DotRowsMatchReferenceOnQuantizedWeights) {
 // Any sub-range of rows, starting anywhere, gives the full call's values bit for bit.
 TEST(Gemv, DotRowsDoNotDependOnTheRange) {
   std::mt19937 rng(44);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (DType wt : test::weight_types()) {
       const DType at = type_info(wt).vec_dot_type;
@@ -220,7 +212,7 @@ TEST(Gemv, MatmulThreadsAreBitIdentical) {
     const TensorView view = make_view(t, k, n_out, w.data());
     for (int64_t n_tok : {1, 2, 7}) {
       const auto x = test::gaussian(k * n_tok, rng);
-      for (Isa isa : runnable_isas()) {
+      for (Isa isa : test::runnable_isas()) {
         const KernelSet& ks = kernels_for(isa);
         std::vector<uint8_t> act(row_size(at, k) * size_t(n_tok));
         const size_t act_stride = at == DType::F32 ? size_t(k) * 4 : row_size(at, k);

@@ -21,14 +21,6 @@
 namespace minima {
 namespace {
 
-std::vector<Isa> runnable_isas() {
-  std::vector<Isa> v;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (cpu_supports(isa)) v.push_back(isa);
-  }
-  return v;
-}
-
 std::vector<int64_t> lengths(DType t) {
   const int64_t bs = type_info(t).block_size;
   std::vector<int64_t> v;
@@ -48,7 +40,7 @@ std::vector<uint8_t> as_bytes(const std::vector<float>& x) {
 }
 
 TEST(Kernels, TablesAreComplete) {
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     EXPECT_EQ(k.isa, isa);
     for (uint32_t id = 0; id < kDTypeCount; ++id) {
@@ -63,7 +55,7 @@ TEST(Kernels, TablesAreComplete) {
 
 TEST(Kernels, DequantizeBitIdentical) {
   std::mt19937 rng(21);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (uint32_t id = 0; id < kDTypeCount; ++id) {
       if (!type_info(id)) continue;
@@ -85,7 +77,7 @@ TEST(Kernels, DequantizeBitIdentical) {
 TEST(Kernels, EveryHalfDequantizesLikeTheReference) {
   std::vector<uint16_t> all(65536);
   for (uint32_t h = 0; h < 65536; ++h) all[h] = uint16_t(h);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     for (DType t : {DType::F16, DType::BF16}) {
       std::vector<float> want(65536), got(65536);
       quant::dequantize_row_ref(t, all.data(), want.data(), 65536);
@@ -119,7 +111,7 @@ std::vector<std::vector<float>> quantizer_inputs(int64_t n, std::mt19937& rng) {
 
 TEST(Kernels, QuantizeBitIdentical) {
   std::mt19937 rng(22);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (uint32_t id = 0; id < kDTypeCount; ++id) {
       if (!type_info(id)) continue;
@@ -150,7 +142,7 @@ void check_dot(const KernelSet& k, DType wt, const std::vector<uint8_t>& w,
 
 TEST(Kernels, DotsMatchReference) {
   std::mt19937 rng(23);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (DType wt : test::weight_types()) {
       const DType at = type_info(wt).vec_dot_type;
@@ -176,7 +168,7 @@ TEST(Kernels, DotsMatchReference) {
 // Weights from the real quantizers too (their codes cluster differently from random bytes).
 TEST(Kernels, DotsMatchReferenceOnQuantizedWeights) {
   std::mt19937 rng(24);
-  for (Isa isa : runnable_isas()) {
+  for (Isa isa : test::runnable_isas()) {
     const KernelSet& k = kernels_for(isa);
     for (DType wt : test::weight_types()) {
       const DType at = type_info(wt).vec_dot_type;

@@ -10,12 +10,21 @@
 #include <vector>
 
 #include "core/fp16.hpp"
+#include "core/kernels/kernels.hpp"
 #include "core/quant/quant.hpp"
 #include "core/quant/types.hpp"
 
 namespace minima::test {
 
 inline constexpr double kFloatEps = 1.0 / (1 << 24);  // unit roundoff u of float
+
+// The kernel sets this CPU can run (scalar always), to test each fast table against the reference.
+inline std::vector<Isa> runnable_isas() {
+  std::vector<Isa> v;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    if (cpu_supports(isa)) v.push_back(isa);
+  return v;
+}
 
 // Weight types, in GGML id order.
 inline const std::vector<DType>& weight_types() {

@@ -118,15 +118,18 @@ json parse_messages(const json& body) {
 
 }  // namespace
 
-ParsedRequest parse_request(const std::string& text, bool chat) {
-  json body;
+nlohmann::json parse_json_body(const std::string& text) {
   try {
-    body = json::parse(text);
+    return json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw ApiError(400, "invalid_request_error",
                    std::string("the request body is not valid JSON: ") + e.what(), std::nullopt,
                    "invalid_json");
   }
+}
+
+ParsedRequest parse_request(const std::string& text, bool chat) {
+  const json body = parse_json_body(text);
   if (!body.is_object())
     throw ApiError(400, "invalid_request_error", "the request body must be a JSON object");
 

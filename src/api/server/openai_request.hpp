@@ -33,4 +33,8 @@ struct ParsedRequest {
 // body: the raw request body. chat: /v1/chat/completions semantics, else /v1/completions.
 ParsedRequest parse_request(const std::string& body, bool chat);
 
+// The request body as JSON, or a 400 invalid_json ApiError saying where it is malformed. Every
+// route that takes a JSON body parses it here.
+nlohmann::json parse_json_body(const std::string& body);
+
 }  // namespace minima::server

@@ -8,6 +8,7 @@
 
 #include "api/server/api_error.hpp"
 #include "api/server/http_util.hpp"
+#include "api/server/openai_request.hpp"
 #include "core/error.hpp"
 
 namespace minima::server {
@@ -187,13 +188,7 @@ void Server::routes() {
     if (!b) return;
     std::string tenant;
     if (!authorized(req, res, tenant)) return;
-    nlohmann::json body;
-    try {
-      body = nlohmann::json::parse(req.body);
-    } catch (const std::exception& e) {
-      throw ApiError(400, "invalid_request_error",
-                     std::string("the request body is not valid JSON: ") + e.what());
-    }
+    const nlohmann::json body = parse_json_body(req.body);
     if (!body.is_object() || !body.contains("content") || !body["content"].is_string())
       throw bad_param("content", "'content' must be a string");
     const bool add_special = body.value("add_special", false),
@@ -207,13 +202,7 @@ void Server::routes() {
     if (!b) return;
     std::string tenant;
     if (!authorized(req, res, tenant)) return;
-    nlohmann::json body;
-    try {
-      body = nlohmann::json::parse(req.body);
-    } catch (const std::exception& e) {
-      throw ApiError(400, "invalid_request_error",
-                     std::string("the request body is not valid JSON: ") + e.what());
-    }
+    const nlohmann::json body = parse_json_body(req.body);
     if (!body.is_object() || !body.contains("tokens") || !body["tokens"].is_array())
       throw bad_param("tokens", "'tokens' must be an array of token ids");
     std::vector<int32_t> ids;
