@@ -279,9 +279,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
           finish[idx] = ev.finish_reason;
           break;
         case Event::Kind::Done:
-          job->usage.prompt_tokens += ev.usage.prompt_tokens;
-          job->usage.completion_tokens += ev.usage.completion_tokens;
-          job->usage.cached_tokens += ev.usage.cached_tokens;
+          job->usage += ev.usage;
           job->finished[w] = 1;
           break;
         case Event::Kind::Error:
@@ -411,9 +409,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
             return write(chunk(json::array({c})));
           }
           case Event::Kind::Done:
-            job->usage.prompt_tokens += ev.usage.prompt_tokens;
-            job->usage.completion_tokens += ev.usage.completion_tokens;
-            job->usage.cached_tokens += ev.usage.cached_tokens;
+            job->usage += ev.usage;
             job->finished[w] = 1;
             break;
           case Event::Kind::Error: {

@@ -153,36 +153,41 @@ ExprPtr Parser::parse_condexpr() {
   return expr1;
 }
 
-ExprPtr Parser::parse_or() {
-  ExprPtr left = parse_and();
+// One left-associative level: operand (operator operand)*. peek(kind, op) says whether the current
+// token is an operator of this level and which node it makes, without consuming it. Every operator
+// nests one level deeper for the depth limit; the depth is restored when the level ends.
+template <class Peek>
+ExprPtr Parser::left_assoc(ExprPtr (Parser::*operand)(), Peek peek) {
+  ExprPtr left = (this->*operand)();
   const int base = depth_;
-  while (is_name("or")) {
+  ExprKind kind = ExprKind::Binary;
+  BinOp op = BinOp::Add;
+  while (peek(kind, op)) {
+    enter();
     const int at = line();
     next();
-    enter();
-    auto node = make(ExprKind::Or, at);
+    auto node = make(kind, at);
+    node->op = op;
     node->a = std::move(left);
-    node->b = parse_and();
+    node->b = (this->*operand)();
     left = std::move(node);
   }
   depth_ = base;
   return left;
 }
 
+ExprPtr Parser::parse_or() {
+  return left_assoc(&Parser::parse_and, [&](ExprKind& kind, BinOp&) {
+    kind = ExprKind::Or;
+    return is_name("or");
+  });
+}
+
 ExprPtr Parser::parse_and() {
-  ExprPtr left = parse_not();
-  const int base = depth_;
-  while (is_name("and")) {
-    const int at = line();
-    next();
-    enter();
-    auto node = make(ExprKind::And, at);
-    node->a = std::move(left);
-    node->b = parse_not();
-    left = std::move(node);
-  }
-  depth_ = base;
-  return left;
+  return left_assoc(&Parser::parse_not, [&](ExprKind& kind, BinOp&) {
+    kind = ExprKind::And;
+    return is_name("and");
+  });
 }
 
 ExprPtr Parser::parse_not() {
@@ -236,20 +241,10 @@ ExprPtr Parser::parse_compare() {
 }
 
 ExprPtr Parser::parse_math1() {
-  ExprPtr left = parse_concat();
-  const int base = depth_;
-  while (is_op("+") || is_op("-")) {
-    enter();
-    const int at = line();
-    const BinOp op = next().value == "+" ? BinOp::Add : BinOp::Sub;
-    auto node = make(ExprKind::Binary, at);
-    node->op = op;
-    node->a = std::move(left);
-    node->b = parse_concat();
-    left = std::move(node);
-  }
-  depth_ = base;
-  return left;
+  return left_assoc(&Parser::parse_concat, [&](ExprKind&, BinOp& op) {
+    op = is_op("+") ? BinOp::Add : BinOp::Sub;
+    return is_op("+") || is_op("-");
+  });
 }
 
 ExprPtr Parser::parse_concat() {
@@ -263,40 +258,20 @@ ExprPtr Parser::parse_concat() {
 }
 
 ExprPtr Parser::parse_math2() {
-  ExprPtr left = parse_pow();
-  const int base = depth_;
-  while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
-    enter();
-    const int at = line();
-    const std::string op = next().value;
-    auto node = make(ExprKind::Binary, at);
-    node->op = op == "*"    ? BinOp::Mul
-               : op == "/"  ? BinOp::Div
-               : op == "//" ? BinOp::FloorDiv
-                            : BinOp::Mod;
-    node->a = std::move(left);
-    node->b = parse_pow();
-    left = std::move(node);
-  }
-  depth_ = base;
-  return left;
+  return left_assoc(&Parser::parse_pow, [&](ExprKind&, BinOp& op) {
+    op = is_op("*")    ? BinOp::Mul
+         : is_op("/")  ? BinOp::Div
+         : is_op("//") ? BinOp::FloorDiv
+                       : BinOp::Mod;
+    return is_op("*") || is_op("/") || is_op("//") || is_op("%");
+  });
 }
 
 ExprPtr Parser::parse_pow() {
-  ExprPtr left = parse_unary();
-  const int base = depth_;
-  while (is_op("**")) {
-    enter();
-    const int at = line();
-    next();
-    auto node = make(ExprKind::Binary, at);
-    node->op = BinOp::Pow;
-    node->a = std::move(left);
-    node->b = parse_unary();
-    left = std::move(node);
-  }
-  depth_ = base;
-  return left;
+  return left_assoc(&Parser::parse_unary_filtered, [&](ExprKind&, BinOp& op) {
+    op = BinOp::Pow;
+    return is_op("**");
+  });
 }
 
 ExprPtr Parser::parse_unary(bool with_filter) {

@@ -52,6 +52,9 @@ class Parser {
   ExprPtr parse_math2();
   ExprPtr parse_pow();
   ExprPtr parse_unary(bool with_filter = true);
+  ExprPtr parse_unary_filtered() { return parse_unary(true); }
+  template <class Peek>
+  ExprPtr left_assoc(ExprPtr (Parser::*operand)(), Peek peek);
   ExprPtr parse_primary();
   ExprPtr parse_postfix(ExprPtr node);
   ExprPtr parse_filter_expr(ExprPtr node);

@@ -33,6 +33,13 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t cached_tokens = 0;  // prompt tokens served from the prefix cache
+
+  Usage& operator+=(const Usage& o) {
+    prompt_tokens += o.prompt_tokens;
+    completion_tokens += o.completion_tokens;
+    cached_tokens += o.cached_tokens;
+    return *this;
+  }
 };
 
 struct Event {
