@@ -45,7 +45,8 @@ struct AttentionTile {
 };
 
 // Floats of per-thread scratch an attention kernel needs.
-inline constexpr int64_t kAttnScratchFloats = kAttnMaxRows * 2 + kAttnBlock;
+// (m and l per row, and the scores of up to four rows at a time.)
+inline constexpr int64_t kAttnScratchFloats = kAttnMaxRows * 2 + kAttnBlock * 4;
 
 // Scalar reference (std::exp, float accumulation in position order).
 void attention_tile_ref(const AttentionTile& t, float* scratch);

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/gemv.hpp"
+#include "core/qgemm.hpp"
 #include "core/quant/quant.hpp"
 
 namespace minima {
@@ -16,7 +17,11 @@ MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
   const int64_t padded = (max_in + QK_K - 1) / QK_K * QK_K;
   act_.resize(static_cast<size_t>(max_tokens) * static_cast<size_t>(padded) * sizeof(float));
   exact_rows_.resize(static_cast<size_t>(n_threads) * static_cast<size_t>(max_in));
-  gemm_floats_ = static_cast<size_t>(gemm_scratch_floats(max_in));
+  // The F32 and the integer GEMM share the per-thread scratch.
+  gemm_floats_ = std::max(static_cast<size_t>(gemm_scratch_floats(max_in)),
+                          (qgemm_scratch_bytes() + sizeof(float) - 1) / sizeof(float));
+  q8_row_bytes_ = row_size(DType::Q8_0, padded);
+  q8_rows_.resize(static_cast<size_t>(n_threads) * q8_row_bytes_);
   gemm_.resize(static_cast<size_t>(n_threads) * gemm_floats_);
 }
 
@@ -51,11 +56,31 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     const int64_t blocks = (n_out + 15) / 16, n_pre = n_tok - n_decode;
     const float* xp = x + n_decode * n_in;
     float* yp = y + n_decode * n_out;
-    pool.run([&](int ith, int nth) {
-      const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
-                    r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
-      if (r0 < r1) gemm_rows(ks, w, r0, r1, xp, n_pre, yp, n_out, scratch.gemm_scratch(ith));
-    });
+    if (has_qgemm(ks, w.type)) {
+      // Integer path: the prompt rows are quantized once (threads split the tokens), then
+      // threads split the weight rows.
+      uint8_t* buf = scratch.act().data();
+      if (qgemm_act_bytes(n_pre, n_in) > scratch.act().size())
+        fail("matmul: activation scratch too small for ", n_pre, " x ", n_in);
+      pool.run([&](int ith, int nth) {
+        qgemm_quantize(ks, w.type, xp, n_pre, n_in, n_pre * ith / nth, n_pre * (ith + 1) / nth, buf,
+                       scratch.q8_row(ith));
+      });
+      const QActs acts = qgemm_acts(buf, n_pre, n_in);
+      pool.run([&](int ith, int nth) {
+        const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
+                      r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+        if (r0 < r1)
+          qgemm_rows(ks, w, r0, r1, acts, n_pre, yp, n_out,
+                     reinterpret_cast<uint8_t*>(scratch.gemm_scratch(ith)));
+      });
+    } else {
+      pool.run([&](int ith, int nth) {
+        const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
+                      r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+        if (r0 < r1) gemm_rows(ks, w, r0, r1, xp, n_pre, yp, n_out, scratch.gemm_scratch(ith));
+      });
+    }
   }
   if (n_decode == 0) return;
   n_tok = n_decode;

@@ -6,8 +6,11 @@
 //   decode rows: each activation row is converted once to the weight type's vec_dot_type
 //     (Q8_0 / Q8_1 / Q8_K for quantized weights, F32 for float weights) and gemv_rows streams the
 //     weights once for all tokens (memory-bound; core/gemv.hpp);
-//   prefill rows: gemm_rows dequantizes strips of weight rows into F32 panels and runs a
-//     register-blocked F32 kernel over all tokens (compute-bound; core/gemm.hpp).
+//   prefill rows: where the kernel table has an integer GEMM for the weight type (Q4_0, Q8_0 on
+//     AVX-512 VNNI), the rows are quantized to Q8_0 once and qgemm_rows multiplies them with
+//     repacked weight strips in integers (core/qgemm.hpp); otherwise gemm_rows dequantizes strips
+//     of weight rows into F32 panels and runs a register-blocked F32 kernel over all tokens
+//     (core/gemm.hpp). Both are compute-bound.
 // Threads split the output rows in both cases.
 // Exact path (reference): each weight row is dequantized with the scalar reference and dotted with
 // the F32 activations in float, in order — the math of an F32 twin of the model.
@@ -34,6 +37,7 @@ class MatmulScratch {
     return exact_rows_.data() + static_cast<size_t>(ith) * static_cast<size_t>(max_in_);
   }
   float* gemm_scratch(int ith) { return gemm_.data() + static_cast<size_t>(ith) * gemm_floats_; }
+  uint8_t* q8_row(int ith) { return q8_rows_.data() + static_cast<size_t>(ith) * q8_row_bytes_; }
   int64_t max_in() const { return max_in_; }
   int64_t max_tokens() const { return max_tokens_; }
 
@@ -42,7 +46,9 @@ class MatmulScratch {
   std::vector<uint8_t> act_;       // [max_tokens, bytes of a max_in row in the widest vec_dot_type]
   std::vector<float> exact_rows_;  // [n_threads, max_in]
   size_t gemm_floats_ = 0;
-  std::vector<float> gemm_;  // [n_threads, gemm_scratch_floats(max_in)]
+  std::vector<float> gemm_;  // [n_threads, max(gemm_scratch_floats(max_in), qgemm scratch)]
+  size_t q8_row_bytes_ = 0;
+  std::vector<uint8_t> q8_rows_;  // [n_threads, one Q8_0 row of max_in]: qgemm_quantize's tmp
 };
 
 // w: [n_out = w.ne1, n_in = w.ne0]   x: [n_tok, n_in]   y: [n_tok, n_out]

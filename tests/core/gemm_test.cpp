@@ -24,6 +24,7 @@
 #include "core/gemm.hpp"
 #include "core/kernels/kernels.hpp"
 #include "core/matmul.hpp"
+#include "core/qgemm.hpp"
 #include "core/threads.hpp"
 #include "quant_test_util.hpp"
 
@@ -198,20 +199,37 @@ TEST(Gemm, KernelEntriesMatchReference) {
   }
 }
 
-// matmul() with 1, 2 and 3 threads (odd splits of the 16-row blocks) equals gemm_rows on one
-// thread bit for bit.
+// The prefill path matmul() takes for the type, on one thread: the integer GEMM where the table
+// has it (core/qgemm.hpp), else gemm_rows.
+std::vector<float> prefill_one_thread(const KernelSet& ks, const Problem& p) {
+  std::vector<float> y(size_t(p.n_tok * p.n_out));
+  if (has_qgemm(ks, p.type)) {
+    std::vector<uint8_t> acts(qgemm_act_bytes(p.n_tok, p.k) + 64), tmp(row_size(DType::Q8_0, p.k));
+    uint8_t* buf = acts.data() + (64 - reinterpret_cast<uintptr_t>(acts.data()) % 64) % 64;
+    qgemm_quantize(ks, p.type, p.x.data(), p.n_tok, p.k, 0, p.n_tok, buf, tmp.data());
+    std::vector<uint8_t> scratch(qgemm_scratch_bytes());
+    qgemm_rows(ks, p.view(), 0, p.n_out, qgemm_acts(buf, p.n_tok, p.k), p.n_tok, y.data(), p.n_out,
+               scratch.data());
+  } else {
+    std::vector<float> scratch(size_t(gemm_scratch_floats(p.k)));
+    gemm_rows(ks, p.view(), 0, p.n_out, p.x.data(), p.n_tok, y.data(), p.n_out, scratch.data());
+  }
+  return y;
+}
+
+// matmul() with 1, 2 and 3 threads (odd splits of the 16-row blocks) equals its prefill path on
+// one thread bit for bit.
 TEST(Gemm, MatmulThreadsAreBitIdentical) {
   std::mt19937 rng(34);
-  const DType types[] = {DType::F16, DType::Q4_0, DType::Q5_1, DType::Q4_K, DType::Q6_K};
+  const DType types[] = {DType::F16,  DType::Q4_0, DType::Q8_0,
+                         DType::Q5_1, DType::Q4_K, DType::Q6_K};
   for (DType t : types) {
     const int64_t k = 512, n_out = 16 * 11 + 7;
     for (int64_t n_tok : {1, 8, 23}) {
       const Problem p = make_problem(t, n_out, k, n_tok, rng);
       for (Isa isa : test::runnable_isas()) {
         const KernelSet& ks = kernels_for(isa);
-        std::vector<float> scratch(size_t(gemm_scratch_floats(k)));
-        std::vector<float> want(size_t(n_tok * n_out));
-        gemm_rows(ks, p.view(), 0, n_out, p.x.data(), n_tok, want.data(), n_out, scratch.data());
+        const std::vector<float> want = prefill_one_thread(ks, p);
         for (int threads : {1, 2, 3}) {
           ThreadPool pool(threads);
           MatmulScratch ms(k, n_tok, threads);

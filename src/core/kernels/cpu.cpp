@@ -1,6 +1,8 @@
 // CPU feature detection. AVX2 counts only with FMA and F16C (every AVX2 kernel uses them) and
 // with the OS saving the YMM state (XCR0 bits 1–2, read by XGETBV once CPUID says OSXSAVE).
-// Avx512 means F+BW+DQ+VL with the OS saving opmask and ZMM state (XCR0 bits 5–7) on top of Avx2.
+// Avx512 means F+BW+DQ+VL+VNNI with the OS saving opmask and ZMM state (XCR0 bits 5–7) on top of
+// Avx2: every CPU with AVX-512 since Cascade Lake / Zen 4 has VNNI, and the integer GEMM needs it,
+// so the few without it (Skylake-X) run the AVX2 set.
 #include <cstdlib>
 
 #include "core/error.hpp"
@@ -15,7 +17,7 @@ namespace {
 
 struct CpuFeatures {
   bool avx2 = false;    // AVX2 + FMA + F16C + OS YMM state
-  bool avx512 = false;  // avx2 + AVX512 F/BW/DQ/VL + OS ZMM state
+  bool avx512 = false;  // avx2 + AVX512 F/BW/DQ/VL/VNNI + OS ZMM state
 };
 
 CpuFeatures read_features() {
@@ -33,7 +35,8 @@ CpuFeatures read_features() {
   const bool os_zmm = (xcr0_lo & 0xE6u) == 0xE6u;
   __cpuid_count(7, 0, a, b, c, d);
   const bool avx2 = (b >> 5) & 1;
-  const bool avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);
+  const bool avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1) &&
+                      ((c >> 11) & 1);  // ecx bit 11: AVX512_VNNI
   f.avx2 = avx2 && fma && f16c && os_ymm;
   f.avx512 = f.avx2 && avx512 && os_zmm;
 #endif

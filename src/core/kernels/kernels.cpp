@@ -1,12 +1,12 @@
 // Kernel tables. Every table starts as the scalar reference for every supported type (so it is
-// complete) and the AVX2 table then overrides the entries that have a fast path. The Avx512 table
-// is the AVX2 table for now: no AVX-512 kernels exist yet because the development machine cannot
-// run (and so cannot test) them.
+// complete) and the AVX2 table then overrides the entries that have a fast path; the AVX-512 table
+// starts from the AVX2 one and overrides what has an AVX-512 kernel.
 #include "core/kernels/kernels.hpp"
 #include "core/attention.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/kernels/avx2.hpp"
+#include "core/kernels/avx512.hpp"
 #include "core/quant/ref_kernels.hpp"
 
 namespace minima {
@@ -78,6 +78,20 @@ KernelSet avx2_table(Isa isa) {
   return k;
 }
 
+// AVX2 entries, then the AVX-512 ones where they exist: the F32 GEMM microkernel (same bits as
+// AVX2's) and the integer prefill GEMM for Q4_0 / Q8_0 (core/qgemm.hpp).
+KernelSet avx512_table() {
+  KernelSet k = avx2_table(Isa::Avx512);
+#ifdef MINIMA_HAVE_AVX512_KERNELS
+  k.gemm_tile = avx512::gemm_tile;
+  k.attention = avx512::attention_tile;
+  k.qgemm_tile = avx512::qgemm_tile;
+  put<QgemmPackFn>(k.qgemm_pack, DType::Q4_0, avx512::qgemm_pack_q4_0);
+  put<QgemmPackFn>(k.qgemm_pack, DType::Q8_0, avx512::qgemm_pack_q8_0);
+#endif
+  return k;
+}
+
 }  // namespace
 
 const KernelSet& kernels_for(Isa isa) {
@@ -85,7 +99,7 @@ const KernelSet& kernels_for(Isa isa) {
   // Built once, immutable afterwards (function-local statics, no mutable global state).
   static const KernelSet scalar = scalar_table();
   static const KernelSet avx2 = avx2_table(Isa::Avx2);
-  static const KernelSet avx512 = avx2_table(Isa::Avx512);  // AVX2 entries, see above
+  static const KernelSet avx512 = avx512_table();
   switch (isa) {
     case Isa::Scalar:
       return scalar;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -41,6 +42,14 @@ using GemmPackFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* pa
 using GemmTileFn = void (*)(const float* panels, int64_t n_panels, int64_t kc, const float* x,
                             int64_t ldx, int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
+// Integer prefill GEMM (core/qgemm.hpp): repack up to 16 weight rows into a panel, and multiply
+// panels by quantized activation rows.
+struct QActs;
+using QgemmPackFn = void (*)(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
+                             uint8_t* panel);
+using QgemmTileFn = void (*)(const uint8_t* panels, int64_t n_panels, int64_t kc, const QActs& a,
+                             int64_t n_tok, float* y, int64_t ldy, bool accumulate);
+
 struct KernelSet {
   Isa isa;
   // Indexed by ggml type id; null where the type has no such kernel.
@@ -51,6 +60,9 @@ struct KernelSet {
   AttentionFn attention = nullptr;                    // causal attention of one tile
   GemmPackFn gemm_pack = nullptr;
   GemmTileFn gemm_tile = nullptr;
+  // Null where the table has no integer path for the type (it then takes the F32 GEMM).
+  std::array<QgemmPackFn, kDTypeCount> qgemm_pack{};
+  QgemmTileFn qgemm_tile = nullptr;
 
   VecDotFn dot_for(DType t) const { return dot[static_cast<uint32_t>(t)]; }
   DotRowsFn dot_rows_for(DType t) const { return dot_rows[static_cast<uint32_t>(t)]; }

@@ -1,0 +1,38 @@
+// AVX-512 kernels (F, BW, DQ, VL and VNNI), internal to core/kernels. Like the AVX2 set (avx2.hpp),
+// each definition carries a per-function target attribute (MINIMA_AVX512) and is only called when
+// cpu_supports(Isa::Avx512); each is a drop-in for the scalar reference of the same contract.
+#pragma once
+
+#include <cstdint>
+
+#include "core/kernels/kernels.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define MINIMA_HAVE_AVX512_KERNELS 1
+#define MINIMA_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+namespace minima {
+struct AttentionTile;
+}
+
+namespace minima::avx512 {
+
+// avx512_attention.cpp (contract: core/attention.hpp).
+void attention_tile(const AttentionTile& t, float* scratch);
+
+// avx512_gemm.cpp: the F32 GEMM microkernel (contract: gemm_tile_ref in core/gemm.hpp).
+void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x, int64_t ldx,
+               int64_t n_tok, float* y, int64_t ldy, bool accumulate);
+
+// avx512_qgemm.cpp: the integer GEMM (contracts: core/qgemm.hpp).
+void qgemm_pack_q4_0(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
+                     uint8_t* panel);
+void qgemm_pack_q8_0(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
+                     uint8_t* panel);
+void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t kc, const QActs& a, int64_t n_tok,
+                float* y, int64_t ldy, bool accumulate);
+
+}  // namespace minima::avx512
+
+#endif

@@ -1,0 +1,182 @@
+// AVX-512 attention tile (contract: core/attention.hpp). The query rows of a tile that see the
+// same positions (in a forward pass: the query heads of one KV group, all at one token) are taken
+// kRows at a time, so each key and value vector loaded serves kRows rows:
+//   scores: per head-dimension index d, the 64 positions' keys are 4 zmm (transposed key blocks:
+//     16 consecutive positions per vector) and each row broadcasts q[d]: 4 loads + kRows
+//     broadcasts per 4·kRows FMAs;
+//   values: per position j, its value row is hdv / 16 zmm and each row broadcasts its weight.
+// Rows with a limit of their own (a tile whose rows end at different positions) go one at a time
+// through the same code. Accuracy: the same operations as the AVX2 kernel (float FMA dots, the
+// same exp polynomial, online rescaling per 64 positions), so the same error bound holds.
+#include "core/kernels/avx512.hpp"
+
+#ifdef MINIMA_HAVE_AVX512_KERNELS
+
+#include <immintrin.h>
+
+// GCC 12's AVX-512 intrinsics start some conversions from _mm512_undefined_*(), which it then
+// reports as "(may be) used uninitialized" once inlined here (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/attention.hpp"
+#include "core/kernels/avx2.hpp"
+
+namespace minima::avx512 {
+namespace {
+
+constexpr int kRows = 4;  // query rows per register tile
+constexpr int kChunks = kAttnBlock / 16;
+static_assert(kAttnBlock == 64, "a run of positions is four zmm of keys");
+
+// e^x, as avx2::exp_ps: x = n·ln2 + r, the Cephes degree-6 polynomial for e^r, 2^n through the
+// exponent bits; 0 below -87 (so exp(-inf) = 0, which the masking relies on).
+MINIMA_AVX512 static inline __m512 exp_ps(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.0f);
+  const __mmask16 underflow = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.3762626647949f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512i e =
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(126)), 23);
+  p = _mm512_mul_ps(_mm512_mul_ps(p, _mm512_castsi512_ps(e)), _mm512_set1_ps(2.0f));
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~underflow), p);
+}
+
+// R rows starting at row i0, all seeing positions [0, limit), over the run [p0, p0 + n), n <= 64:
+// scores, online softmax update of m / l, and the weighted values added to the outputs.
+template <int R>
+MINIMA_AVX512 static void rows_run(const AttentionTile& t, int64_t i0, int64_t p0, int64_t n,
+                                   float* m, float* l, float* s) {
+  const int64_t bs = t.block_size;
+  // Key vectors of the run's 16-position chunks; chunks past n reuse chunk 0 (masked below), so
+  // no address outside the sequence's blocks is formed.
+  const float* kc[kChunks];
+  for (int c = 0; c < kChunks; ++c) {
+    const int64_t p = p0 + 16 * (16 * c < n ? c : 0);
+    kc[c] = t.key_block(p) + p % bs;
+  }
+  __m512 acc[R][kChunks];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kChunks; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int64_t d = 0; d < t.hd; ++d) {
+    __m512 kv[kChunks];
+    for (int c = 0; c < kChunks; ++c) kv[c] = _mm512_loadu_ps(kc[c] + d * bs);
+    for (int r = 0; r < R; ++r) {
+      const __m512 qd = _mm512_set1_ps(t.q[(i0 + r) * t.q_stride + d]);
+      for (int c = 0; c < kChunks; ++c) acc[r][c] = _mm512_fmadd_ps(qd, kv[c], acc[r][c]);
+    }
+  }
+  const __m512 scale = _mm512_set1_ps(t.scale), ninf = _mm512_set1_ps(-INFINITY);
+  float alpha[R];
+  for (int r = 0; r < R; ++r) {
+    __m512 mx = ninf;
+    for (int c = 0; c < kChunks; ++c) {
+      const int64_t valid = std::clamp<int64_t>(n - 16 * c, 0, 16);
+      const __mmask16 k = static_cast<__mmask16>((1u << valid) - 1u);
+      acc[r][c] = _mm512_mask_mul_ps(ninf, k, acc[r][c], scale);
+      mx = _mm512_max_ps(mx, acc[r][c]);
+    }
+    const float m_new = std::max(m[r], _mm512_reduce_max_ps(mx));
+    alpha[r] = std::exp(m[r] - m_new);
+    const __m512 vm = _mm512_set1_ps(m_new);
+    __m512 sum = _mm512_setzero_ps();
+    for (int c = 0; c < kChunks; ++c) {
+      const __m512 e = exp_ps(_mm512_sub_ps(acc[r][c], vm));
+      _mm512_storeu_ps(s + r * kAttnBlock + 16 * c, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    l[r] = l[r] * alpha[r] + _mm512_reduce_add_ps(sum);
+    m[r] = m_new;
+  }
+  for (int64_t d0 = 0; d0 < t.hdv; d0 += 64) {
+    const int nc = static_cast<int>(std::min<int64_t>(4, (t.hdv - d0) / 16));
+    __m512 o[R][4];
+    for (int r = 0; r < R; ++r) {
+      const __m512 va = _mm512_set1_ps(alpha[r]);
+      for (int c = 0; c < nc; ++c)
+        o[r][c] = _mm512_mul_ps(va, _mm512_loadu_ps(t.out + (i0 + r) * t.out_stride + d0 + 16 * c));
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      const float* v = t.value_row(p0 + j) + d0;
+      __m512 vv[4];
+      for (int c = 0; c < nc; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
+      for (int r = 0; r < R; ++r) {
+        const __m512 w = _mm512_set1_ps(s[r * kAttnBlock + j]);
+        for (int c = 0; c < nc; ++c) o[r][c] = _mm512_fmadd_ps(w, vv[c], o[r][c]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < nc; ++c)
+        _mm512_storeu_ps(t.out + (i0 + r) * t.out_stride + d0 + 16 * c, o[r][c]);
+  }
+}
+
+// Rows [i0, i0 + R) over all their positions, then normalized.
+template <int R>
+MINIMA_AVX512 static void rows(const AttentionTile& t, int64_t i0, float* s) {
+  const int64_t limit = t.limit[i0];
+  float m[R], l[R];
+  for (int r = 0; r < R; ++r) {
+    m[r] = -INFINITY;
+    l[r] = 0.0f;
+    std::fill(t.out + (i0 + r) * t.out_stride, t.out + (i0 + r) * t.out_stride + t.hdv, 0.0f);
+  }
+  if (limit <= 0) return;
+  for (int64_t p0 = 0; p0 < limit; p0 += kAttnBlock)
+    rows_run<R>(t, i0, p0, std::min(kAttnBlock, limit - p0), m, l, s);
+  for (int r = 0; r < R; ++r) {
+    const __m512 inv = _mm512_set1_ps(1.0f / l[r]);
+    float* o = t.out + (i0 + r) * t.out_stride;
+    for (int64_t d = 0; d < t.hdv; d += 16)
+      _mm512_storeu_ps(o + d, _mm512_mul_ps(inv, _mm512_loadu_ps(o + d)));
+  }
+}
+
+}  // namespace
+
+MINIMA_AVX512 void attention_tile(const AttentionTile& t, float* scratch) {
+  // Shapes the 16-wide vectors do not tile (head sizes not a multiple of 16, pool blocks of 8)
+  // take the AVX2 kernel, which handles every multiple of 8 (and falls back to the reference).
+  if (t.hd % 16 != 0 || t.hdv % 16 != 0 || t.block_size % 16 != 0 ||
+      kAttnBlock % t.block_size != 0) {
+    avx2::attention_tile(t, scratch);
+    return;
+  }
+  static_assert(kAttnScratchFloats >= kRows * kAttnBlock, "scores of kRows rows fit the scratch");
+  for (int64_t i = 0; i < t.n_rows;) {
+    int64_t same = 1;
+    while (i + same < t.n_rows && same < kRows && t.limit[i + same] == t.limit[i]) ++same;
+    switch (same) {
+      case 4:
+        rows<4>(t, i, scratch);
+        break;
+      case 3:
+        rows<3>(t, i, scratch);
+        break;
+      case 2:
+        rows<2>(t, i, scratch);
+        break;
+      default:
+        rows<1>(t, i, scratch);
+        break;
+    }
+    i += same;
+  }
+}
+
+}  // namespace minima::avx512
+
+#endif  // MINIMA_HAVE_AVX512_KERNELS
