@@ -101,6 +101,8 @@ MINIMA_AVX2_INLINE float row_4k5k(const uint8_t* row, int64_t nb, const BlockQ8_
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_min = _mm_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(x + i);
+    for (size_t off = 0; off < sizeof(Block); off += 64) prefetch_ahead(bytes + off);
     uint64_t sc, m;
     scales_q4k(x[i].scales, sc, m);
     const __m256i scales =
@@ -149,6 +151,8 @@ MINIMA_AVX2_INLINE float row_6k(const uint8_t* row, int64_t nb, const BlockQ8_K*
   const __m128i even_odd = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(x + i);
+    for (size_t off = 0; off < sizeof(BlockQ6_K); off += 64) prefetch_ahead(bytes + off);
     const __m256i scales = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(load16(x[i].scales), even_odd));
     const __m256i offset = _mm256_madd_epi16(
         scales, _mm256_load_si256(reinterpret_cast<const __m256i*>(p.even_odd[i])));

@@ -79,7 +79,9 @@ KernelSet avx2_table(Isa isa) {
 }
 
 // AVX2 entries, then the AVX-512 ones where they exist: the F32 GEMM microkernel (same bits as
-// AVX2's) and the integer prefill GEMM for Q4_0 / Q8_0 (core/qgemm.hpp).
+// AVX2's), the integer prefill GEMM for Q4_0 / Q8_0 (core/qgemm.hpp) and the attention tile. The
+// decode row dots stay AVX2: a VNNI version measured slower here (they are bound by the weight
+// stream, which the AVX2 kernels already follow at DRAM speed with software prefetch).
 KernelSet avx512_table() {
   KernelSet k = avx2_table(Isa::Avx512);
 #ifdef MINIMA_HAVE_AVX512_KERNELS
