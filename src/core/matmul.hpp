@@ -6,11 +6,11 @@
 //   decode rows: each activation row is converted once to the weight type's vec_dot_type
 //     (Q8_0 / Q8_1 / Q8_K for quantized weights, F32 for float weights) and gemv_rows streams the
 //     weights once for all tokens (memory-bound; core/gemv.hpp);
-//   prefill rows: where the kernel table has an integer GEMM for the weight type (Q4_0, Q8_0 on
-//     AVX-512 VNNI), the rows are quantized to Q8_0 once and qgemm_rows multiplies them with
-//     repacked weight strips in integers (core/qgemm.hpp); otherwise gemm_rows dequantizes strips
-//     of weight rows into F32 panels and runs a register-blocked F32 kernel over all tokens
-//     (core/gemm.hpp). Both are compute-bound.
+//   prefill rows: where the kernel table has an integer GEMM for the weight type (Q4_0, Q8_0, Q4_K,
+//     Q5_K, Q6_K on AVX-512 VNNI), the rows are quantized to Q8_0 once and qgemm_rows multiplies
+//     them with repacked weight strips in integers (core/qgemm.hpp); otherwise gemm_rows
+//     dequantizes strips of weight rows into F32 panels and runs a register-blocked F32 kernel over
+//     all tokens (core/gemm.hpp). Both are compute-bound.
 // Threads split the output rows in both cases.
 // Exact path (reference): each weight row is dequantized with the scalar reference and dotted with
 // the F32 activations in float, in order — the math of an F32 twin of the model.

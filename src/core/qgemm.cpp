@@ -10,9 +10,10 @@ namespace {
 
 constexpr int64_t kP = kQgemmPanelRows;
 constexpr int64_t kEdgeTokens = 16;  // tokens per call on a partial (< 16 rows) panel
+constexpr int64_t kMaxBlockBytes = qgemm_block_bytes(QgemmKind::Min);
 
 static_assert(kQgemmStripRows % kP == 0, "strips hold whole panels");
-static_assert(kQgemmKBlock % kQgemmBlock == 0, "k-blocks split rows at block edges");
+static_assert(kQgemmKBlock % 256 == 0, "k-blocks split rows at super-block edges");
 
 size_t align64(size_t n) {
   return (n + 63) / 64 * 64;
@@ -26,34 +27,25 @@ int64_t balanced(int64_t n, int64_t max, int64_t align) {
 // Partial last panel (row count not a multiple of 16): computed into a 16-wide tile whose valid
 // columns are then copied, so no row outside the range is written.
 void edge_panel(const KernelSet& ks, const uint8_t* panel, int64_t n_rows, int64_t kc,
-                const QActs& a, int64_t n_tok, float* y, int64_t ldy, bool accumulate,
-                float* tile) {
+                QgemmKind kind, const QActs& a, int64_t n_tok, float* y, int64_t ldy,
+                bool accumulate, float* tile) {
   for (int64_t t0 = 0; t0 < n_tok; t0 += kEdgeTokens) {
     const int64_t nt = std::min(kEdgeTokens, n_tok - t0);
     if (accumulate) {
       for (int64_t t = 0; t < nt; ++t)
         std::memcpy(tile + t * kP, y + (t0 + t) * ldy, sizeof(float) * size_t(n_rows));
     }
-    const int64_t ldb = a.k / kQgemmBlock;
-    const QActs at{a.q + t0 * a.k, a.d + t0 * ldb, a.c + t0 * ldb, a.k};
-    ks.qgemm_tile(panel, 1, kc, at, nt, tile, kP, accumulate);
+    ks.qgemm_tile(panel, 1, kc, kind, a.at(t0, 0), nt, tile, kP, accumulate);
     for (int64_t t = 0; t < nt; ++t)
       std::memcpy(y + (t0 + t) * ldy, tile + t * kP, sizeof(float) * size_t(n_rows));
   }
 }
 
-}  // namespace
-
-int qgemm_bias(DType t) {
-  switch (t) {
-    case DType::Q4_0:
-      return 8;
-    case DType::Q8_0:
-      return 128;
-    default:
-      return 0;
-  }
+size_t panels_bytes() {
+  return size_t(kQgemmStripRows / kP) * size_t(kQgemmKBlock / kQgemmBlock) * size_t(kMaxBlockBytes);
 }
+
+}  // namespace
 
 bool has_qgemm(const KernelSet& ks, DType t) {
   return ks.qgemm_tile != nullptr && ks.qgemm_pack[static_cast<uint32_t>(t)] != nullptr;
@@ -61,15 +53,18 @@ bool has_qgemm(const KernelSet& ks, DType t) {
 
 size_t qgemm_act_bytes(int64_t n_tok, int64_t k) {
   const size_t n = size_t(n_tok), nb = size_t(k / kQgemmBlock);
-  return align64(n * size_t(k)) + align64(n * nb * 4) + align64(n * nb * 4);
+  return align64(n * size_t(k)) + 3 * align64(n * nb * 4) + align64(n * nb * 8);
 }
 
 QActs qgemm_acts(const uint8_t* buf, int64_t n_tok, int64_t k) {
-  const size_t nb = size_t(k / kQgemmBlock);
+  const size_t nb = size_t(k / kQgemmBlock), per = align64(size_t(n_tok) * nb * 4);
   const uint8_t* d = buf + align64(size_t(n_tok * k));
-  const uint8_t* c = d + align64(size_t(n_tok) * nb * 4);
-  return {reinterpret_cast<const int8_t*>(buf), reinterpret_cast<const float*>(d),
-          reinterpret_cast<const int32_t*>(c), k};
+  const uint8_t* c32 = d + per;
+  const uint8_t* s = c32 + per;
+  const uint8_t* c16 = s + per;
+  return {reinterpret_cast<const int8_t*>(buf),  reinterpret_cast<const float*>(d),
+          reinterpret_cast<const int32_t*>(c32), reinterpret_cast<const int32_t*>(c16),
+          reinterpret_cast<const float*>(s),     k};
 }
 
 void qgemm_quantize(const KernelSet& ks, DType t, const float* x, int64_t n_tok, int64_t k,
@@ -79,26 +74,30 @@ void qgemm_quantize(const KernelSet& ks, DType t, const float* x, int64_t n_tok,
   // The layout's own bytes, so writing through them is writing into buf.
   auto* q = const_cast<int8_t*>(a.q);
   auto* d = const_cast<float*>(a.d);
-  auto* c = const_cast<int32_t*>(a.c);
+  auto* c32 = const_cast<int32_t*>(a.c32);
+  auto* c16 = const_cast<int32_t*>(a.c16);
+  auto* s = const_cast<float*>(a.s);
   const int32_t bias = qgemm_bias(t);
   const QuantizeRowFn quantize = ks.quantize_for(DType::Q8_0);
   for (int64_t r = t0; r < t1; ++r) {
     quantize(x + r * k, tmp, k);
     const auto* blocks = reinterpret_cast<const BlockQ8_0*>(tmp);
     for (int64_t b = 0; b < nb; ++b) {
-      int32_t sum = 0;
-      for (int j = 0; j < 32; ++j) sum += blocks[b].qs[j];
+      int32_t half[2] = {0, 0};
+      for (int j = 0; j < 32; ++j) half[j / 16] += blocks[b].qs[j];
       std::memcpy(q + r * k + b * kQgemmBlock, blocks[b].qs, kQgemmBlock);
-      d[r * nb + b] = fp16_to_fp32(blocks[b].d);
-      c[r * nb + b] = -bias * sum;
+      const int64_t at = r * nb + b;
+      d[at] = fp16_to_fp32(blocks[b].d);
+      c32[at] = -bias * (half[0] + half[1]);
+      c16[2 * at] = -bias * half[0];
+      c16[2 * at + 1] = -bias * half[1];
+      s[at] = float(half[0] + half[1]);
     }
   }
 }
 
 size_t qgemm_scratch_bytes() {
-  const size_t panels =
-      size_t(kQgemmStripRows / kP) * size_t(kQgemmKBlock / kQgemmBlock) * size_t(kQgemmBlockBytes);
-  return 64 + panels + size_t(kEdgeTokens * kP) * sizeof(float);
+  return 64 + panels_bytes() + size_t(kEdgeTokens * kP) * sizeof(float);
 }
 
 void qgemm_rows(const KernelSet& ks, const TensorView& w, int64_t r0, int64_t r1, const QActs& a,
@@ -106,19 +105,19 @@ void qgemm_rows(const KernelSet& ks, const TensorView& w, int64_t r0, int64_t r1
   const int64_t k = w.ne0;
   const TypeInfo& ti = type_info(w.type);
   const QgemmPackFn pack = ks.qgemm_pack[static_cast<uint32_t>(w.type)];
+  const QgemmKind kind = qgemm_kind(w.type);
   const auto addr = reinterpret_cast<uintptr_t>(scratch);
   uint8_t* panels = scratch + ((addr + 63) / 64 * 64 - addr);
-  auto* tile = reinterpret_cast<float*>(panels + size_t(kQgemmStripRows / kP) *
-                                                     size_t(kQgemmKBlock / kQgemmBlock) *
-                                                     size_t(kQgemmBlockBytes));
+  auto* tile = reinterpret_cast<float*>(panels + panels_bytes());
   const int64_t strip = balanced(r1 - r0, kQgemmStripRows, kP);
-  const int64_t kblock = balanced(k, kQgemmKBlock, kQgemmBlock);
+  // k-ranges start at a block of the weight format (a super-block for the K-quants).
+  const int64_t kblock = balanced(k, kQgemmKBlock, std::max<int64_t>(ti.block_size, kQgemmBlock));
   for (int64_t s0 = r0; s0 < r1; s0 += strip) {
     const int64_t n_rows = std::min(strip, r1 - s0);
     const int64_t n_full = n_rows / kP, n_panels = (n_rows + kP - 1) / kP;
     for (int64_t k0 = 0; k0 < k; k0 += kblock) {
       const int64_t kc = std::min(kblock, k - k0);
-      const size_t panel_bytes = size_t(kc / kQgemmBlock) * size_t(kQgemmBlockBytes);
+      const size_t panel_bytes = size_t(kc / kQgemmBlock) * size_t(qgemm_block_bytes(kind));
       const size_t offset = size_t(k0 / ti.block_size) * ti.type_size;
       for (int64_t p = 0; p < n_panels; ++p) {
         const int64_t first = s0 + p * kP;
@@ -126,12 +125,11 @@ void qgemm_rows(const KernelSet& ks, const TensorView& w, int64_t r0, int64_t r1
              std::min(kP, s0 + n_rows - first), kc, panels + size_t(p) * panel_bytes);
       }
       const bool accumulate = k0 > 0;
-      const int64_t b0 = k0 / kQgemmBlock;
-      const QActs ak{a.q + k0, a.d + b0, a.c + b0, k};
-      if (n_full > 0) ks.qgemm_tile(panels, n_full, kc, ak, n_tok, y + s0, ldy, accumulate);
+      const QActs ak = a.at(0, k0 / kQgemmBlock);
+      if (n_full > 0) ks.qgemm_tile(panels, n_full, kc, kind, ak, n_tok, y + s0, ldy, accumulate);
       if (n_full < n_panels) {
-        edge_panel(ks, panels + size_t(n_full) * panel_bytes, n_rows - n_full * kP, kc, ak, n_tok,
-                   y + s0 + n_full * kP, ldy, accumulate, tile);
+        edge_panel(ks, panels + size_t(n_full) * panel_bytes, n_rows - n_full * kP, kc, kind, ak,
+                   n_tok, y + s0 + n_full * kP, ldy, accumulate, tile);
       }
     }
   }

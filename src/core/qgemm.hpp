@@ -1,29 +1,36 @@
-// Integer prefill GEMM for the 32-element block formats whose codes are one unsigned byte plus a
-// per-block scale (Q4_0, Q8_0): activations are quantized once per matmul to 8 bits per block of 32
-// (exactly the reference Q8_0 quantizer), weights are repacked strip by strip into panels laid out
-// for a u8 × s8 dot-product instruction (AVX-512 VNNI vpdpbusd), and each block's product is an
-// exact integer sum, scaled in float. It replaces the F32 GEMM of core/gemm.hpp for these types
-// where the kernel table has the entries (KernelSet::qgemm_pack / qgemm_tile), which is 2–3× its
-// arithmetic throughput and a quarter of its panel bytes.
+// Integer prefill GEMM for the block formats whose weights are an unsigned code per element times
+// a per-block (or per-half-block) scale, minus an optional per-block min: Q4_0, Q8_0, Q4_K, Q5_K
+// and Q6_K. Activations are quantized once per matmul to 8 bits per block of 32 (exactly the
+// reference Q8_0 quantizer), weights are repacked strip by strip into panels laid out for a
+// u8 × s8 dot-product instruction (AVX-512 VNNI vpdpbusd), and each block's product is an exact
+// integer sum, scaled in float. It replaces the F32 GEMM of core/gemm.hpp for these types where
+// the kernel table has the entries (KernelSet::qgemm_pack / qgemm_tile): 2–3× its arithmetic
+// throughput and a quarter of its panel bytes.
 //
-// Panel (16 weight rows × kc, kc a multiple of 32): kc / 32 blocks of kQgemmBlockBytes bytes,
-// block b = 512 code bytes [8 groups][16 rows][4 codes] (group g: elements 4g .. 4g+3 of the
-// block, so one 64-byte line feeds one vpdpbusd) then 16 floats: row i's block scale. Codes are
-// unsigned: u = w + bias, bias = qgemm_bias(type) (8 for Q4_0's nibbles, 128 for Q8_0's bytes).
-// Rows past the end of the matrix are packed as zero codes and zero scales.
+// Panel (16 weight rows × kc, kc a multiple of 32): kc / 32 blocks of qgemm_block_bytes(kind)
+// bytes; block b = 512 code bytes [8 groups][16 rows][4 codes] (group g: elements 4g .. 4g+3 of
+// the block, so one 64-byte line feeds one vpdpbusd), then rows of 16 floats, one per weight row:
+//   Plain  (Q4_0, Q8_0): d_w                    w = d_w · (u − bias)
+//   Min    (Q4_K, Q5_K): d_w, then n_w = −min   w = d_w · u + n_w      (bias 0)
+//   Halves (Q6_K):       d_lo, d_hi             w = d_half · (u − bias), elements 0..15 / 16..31
+// Codes are unsigned: u = w's code + bias, bias = qgemm_bias(type) (8 for Q4_0, 128 for Q8_0, 32
+// for Q6_K, 0 for Q4_K / Q5_K, whose codes are unsigned already). Rows past the end of the matrix
+// are packed as zero codes and zero scales.
 //
-// Activations (QActs): per token and block, 32 signed codes q, the scale d (the Q8_0 block's fp16
-// scale as float) and c = −bias · Σ q, so that c + Σ u·q = Σ w·q exactly.
+// Activations (QActs), per token and block of 32: codes q, the scale d (the Q8_0 block's fp16 scale
+// as float), c32 = −bias · Σ q, c16 = −bias · Σ q over each half, and s = float(Σ q).
 //
-// Numerics, the contract of qgemm_tile (and of every implementation):
-//   y[t][r] ← (accumulate ? y[t][r] : 0), then for b in increasing order
-//   y[t][r] ← fma(float(c[t][b] + Σ_j u[r][b][j]·q[t][b][j]), fl(d_w[r][b] · d_x[t][b]), y[t][r])
-// The integer sum is exact (|·| < 2^21, so its float conversion is too) and each step rounds once,
+// Numerics, the contract of qgemm_tile (and of every implementation): per output element,
+// y ← (accumulate ? y : 0), then for each block b in increasing order
+//   Plain:  y ← fma(float(c32 + Σ_j u_j·q_j), fl(d_w · d), y)
+//   Min:    y ← fma(float(Σ_j u_j·q_j), fl(d_w · d), y);  y ← fma(s, fl(n_w · d), y)
+//   Halves: y ← fma(float(c16_lo + Σ_{j<16} u_j·q_j), fl(d_lo · d), y);  then the same for hi
+// Integer sums are exact (|·| < 2^21, so their float conversion is too) and each step rounds once,
 // so every implementation gives the same bits, whatever the token grouping, k-blocking or thread
-// split. Against the exact product of the dequantized weights and the dequantized activations the
-// error is at most γ_nb · Σ_b |d_w·d_x·isum_b| + nb·u·Σ_b |...| (the scale product's rounding).
-// The difference from the F32 GEMM is the activation quantization (what the reference engine does
-// for these types too: its dot products take Q8_0 activations).
+// split. Against the exact product of the dequantized weights and activations the error is at
+// most (γ_{2·nb} + u) · Σ |terms|. The difference from the F32 GEMM is the activation
+// quantization, which the reference engine also applies for these types (its dot products take
+// Q8_0 / Q8_K activations).
 #pragma once
 
 #include <cstddef>
@@ -34,23 +41,39 @@
 
 namespace minima {
 
-inline constexpr int64_t kQgemmBlock = 32;        // elements per block
-inline constexpr int64_t kQgemmPanelRows = 16;    // weight rows per panel (one zmm of int32)
-inline constexpr int64_t kQgemmBlockBytes = 576;  // 512 code bytes + 16 float scales
-inline constexpr int64_t kQgemmKBlock = 2048;     // most k per packed block of a strip
-inline constexpr int64_t kQgemmStripRows = 64;    // rows packed together per k-block
+inline constexpr int64_t kQgemmBlock = 32;      // elements per block
+inline constexpr int64_t kQgemmPanelRows = 16;  // weight rows per panel (one zmm of int32)
+inline constexpr int64_t kQgemmCodeBytes = 512;
+inline constexpr int64_t kQgemmKBlock = 2048;   // most k per packed block of a strip
+inline constexpr int64_t kQgemmStripRows = 64;  // rows packed together per k-block
 
+enum class QgemmKind { Plain, Min, Halves };
+
+// The layout of a type with an integer prefill path (Plain for the others, unused).
+QgemmKind qgemm_kind(DType t);
 // The code offset of a type with an integer prefill path, 0 for the others.
 int qgemm_bias(DType t);
+constexpr int64_t qgemm_block_bytes(QgemmKind k) {
+  return kQgemmCodeBytes + (k == QgemmKind::Plain ? 64 : 128);
+}
 // Whether ks has the integer path for t.
 bool has_qgemm(const KernelSet& ks, DType t);
 
-// Quantized activations of n_tok rows of k elements (k a multiple of 32); see above.
+// Quantized activations of n_tok rows of k elements (k a multiple of 32); see above. Token rows
+// are k codes, k / 32 blocks and k / 16 halves apart.
 struct QActs {
-  const int8_t* q = nullptr;   // [n_tok][k]
-  const float* d = nullptr;    // [n_tok][k / 32]
-  const int32_t* c = nullptr;  // [n_tok][k / 32]
+  const int8_t* q = nullptr;     // [n_tok][k]
+  const float* d = nullptr;      // [n_tok][k / 32]
+  const int32_t* c32 = nullptr;  // [n_tok][k / 32]
+  const int32_t* c16 = nullptr;  // [n_tok][k / 16]
+  const float* s = nullptr;      // [n_tok][k / 32]
   int64_t k = 0;
+  // The same rows from token t0 and block b0 on.
+  QActs at(int64_t t0, int64_t b0) const {
+    const int64_t nb = k / kQgemmBlock;
+    return {q + t0 * k + b0 * kQgemmBlock, d + t0 * nb + b0, c32 + t0 * nb + b0,
+            c16 + 2 * (t0 * nb + b0),      s + t0 * nb + b0, k};
+  }
 };
 
 // Bytes of activation storage for n_tok rows of k elements, and the activations laid out in it.
@@ -69,16 +92,24 @@ size_t qgemm_scratch_bytes();
 void qgemm_rows(const KernelSet& ks, const TensorView& w, int64_t r0, int64_t r1, const QActs& a,
                 int64_t n_tok, float* y, int64_t ldy, uint8_t* scratch);
 
-// Scalar references (qgemm_ref.cpp). rows: n_rows (<= 16) rows at row_stride bytes, each from the
-// block that starts the k-range; writes kc / 32 blocks to panel.
-void qgemm_pack_q4_0_ref(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
-                         uint8_t* panel);
-void qgemm_pack_q8_0_ref(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
-                         uint8_t* panel);
-// panels: [n_panels] panels of kc; a: activations with q, d, c offset to the k-range's first
-// block (token rows stay a.k codes / a.k / 32 blocks apart); y: columns [16p, 16p + 16) belong to
-// panel p.
-void qgemm_tile_ref(const uint8_t* panels, int64_t n_panels, int64_t kc, const QActs& a,
-                    int64_t n_tok, float* y, int64_t ldy, bool accumulate);
+// Packing, shared by every table: the codes of 16 rows × 32 elements are unpacked row-major,
+// then laid out in groups by a transpose (the part that differs per instruction set):
+// out[g·64 + 4·i + e] = rows[i·32 + 4·g + e].
+using QgemmTransposeFn = void (*)(const uint8_t* rows, uint8_t* out);
+void qgemm_transpose_ref(const uint8_t* rows, uint8_t* out);
+// rows: n_rows (<= 16) weight rows of type t at row_stride bytes, each from the block that starts
+// the k-range (for the K-quants a multiple of 256); writes kc / 32 panel blocks.
+void qgemm_pack(DType t, QgemmTransposeFn transpose, const void* rows, size_t row_stride,
+                int64_t n_rows, int64_t kc, uint8_t* panel);
+
+// The scale rows alone (what qgemm_pack writes after the codes of each block), for fast packs that
+// write the codes themselves.
+void qgemm_pack_scales(DType t, const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
+                       uint8_t* panel);
+
+// Scalar reference of the tile (qgemm_ref.cpp). panels: [n_panels] panels of kc of the kind; a:
+// activations offset to the k-range's first block; y: columns [16p, 16p + 16) belong to panel p.
+void qgemm_tile_ref(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind kind,
+                    const QActs& a, int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
 }  // namespace minima

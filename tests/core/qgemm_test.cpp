@@ -1,12 +1,12 @@
-// The integer prefill GEMM (core/qgemm.hpp): every table's entries against the scalar references,
-// bit for bit (the contract fixes every rounding, so there is no tolerance to choose), and the
-// whole path against a double-precision product of the dequantized weights and the dequantized
-// Q8_0 activations.
+// The integer prefill GEMM (core/qgemm.hpp): the packed panels against the reference dequantizer,
+// every table's entries against the scalar references bit for bit (the contract fixes every
+// rounding, so there is no tolerance to choose), and the whole path against a double-precision
+// product of the dequantized weights and the dequantized Q8_0 activations.
 //
-// Error bound of the last check: each block's integer sum is exact, the scale product
-// fl(d_w·d_x) has relative error <= u, and the nb-step fused chain adds at most γ_nb relative to
-// the sum of magnitudes (Higham §3.1), so |y − Σ_b d_w·d_x·isum_b| <= (γ_nb + u)·Σ_b
-// |d_w·d_x·isum_b| with u = 2^-24, plus the double reference's own k·2^-53 and the subnormal
+// Error bound of the last check: each term's integer sum is exact, the scale product fl(d_w·d_x)
+// has relative error <= u, and the chain of 2·nb fused steps adds at most γ_{2nb} relative to the
+// sum of the terms' magnitudes (Higham §3.1), so |y − exact| <= (γ_{2nb} + u)·M with
+// M = Σ_b Σ_terms |term|, u = 2^-24, plus the double reference's own k·2^-53·M and the subnormal
 // absolute terms.
 #include <gtest/gtest.h>
 
@@ -24,11 +24,7 @@
 namespace minima {
 namespace {
 
-const DType kTypes[] = {DType::Q4_0, DType::Q8_0};
-
-QgemmPackFn pack_ref(DType t) {
-  return t == DType::Q4_0 ? qgemm_pack_q4_0_ref : qgemm_pack_q8_0_ref;
-}
+const DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 // The tables under test: those this CPU runs that have the integer path.
 std::vector<Isa> qgemm_isas(DType t) {
@@ -58,20 +54,75 @@ struct Aligned {
   }
 };
 
+int64_t min_k(DType t) {
+  return std::max<int64_t>(type_info(t).block_size, 32);
+}
+
+void ref_pack(DType t, const void* rows, size_t stride, int64_t n_rows, int64_t kc, uint8_t* out) {
+  qgemm_pack(t, qgemm_transpose_ref, rows, stride, n_rows, kc, out);
+}
+
+// What the contract says a packed element means, as float: must equal the reference dequantizer.
+TEST(Qgemm, PanelsHoldTheDequantizedWeights) {
+  std::mt19937 rng(70);
+  for (DType t : kTypes) {
+    const QgemmKind kind = qgemm_kind(t);
+    const int64_t k = 2 * min_k(t) + (min_k(t) == 32 ? 32 : 0), n_rows = 13;
+    const auto w = random_rows(t, n_rows, k, rng, true);
+    const int64_t bytes = qgemm_block_bytes(kind);
+    Aligned panel(size_t(k / 32 * bytes));
+    ref_pack(t, w.data(), row_size(t, k), n_rows, k, panel.p);
+    for (int64_t i = 0; i < 16; ++i) {
+      std::vector<float> want(size_t(k), 0.0f);
+      if (i < n_rows)
+        quant::dequantize_row_ref(t, w.data() + size_t(i) * row_size(t, k), want.data(), k);
+      for (int64_t e = 0; e < k; ++e) {
+        const uint8_t* blk = panel.p + (e / 32) * bytes;
+        const int j = int(e % 32);
+        const int u = blk[(j / 4) * 64 + 4 * i + j % 4];
+        float f0, f1;
+        std::memcpy(&f0, blk + kQgemmCodeBytes + 4 * i, 4);
+        std::memcpy(&f1, blk + kQgemmCodeBytes + 64 + 4 * i, 4);
+        const int q = u - qgemm_bias(t);
+        float got = 0;
+        switch (kind) {
+          case QgemmKind::Plain:
+            got = f0 * float(q);
+            break;
+          case QgemmKind::Min:
+            got = f0 * float(q) + f1;
+            break;
+          case QgemmKind::Halves:
+            got = (j < 16 ? f0 : f1) * float(q);
+            break;
+        }
+        if (i >= n_rows) {
+          ASSERT_EQ(u, 0) << "padding rows hold zero codes";
+          ASSERT_EQ(f0, 0.0f);
+        } else {
+          ASSERT_EQ(got, want[size_t(e)])
+              << type_info(t).name << " row " << i << " element " << e << " code " << u;
+        }
+      }
+    }
+  }
+}
+
 TEST(Qgemm, PackMatchesReference) {
   std::mt19937 rng(71);
   for (DType t : kTypes) {
     for (Isa isa : qgemm_isas(t)) {
       const QgemmPackFn fast = kernels_for(isa).qgemm_pack[static_cast<uint32_t>(t)];
-      for (int64_t kc : {32, 96, 2048}) {
-        const int64_t k = kc + 64;  // rows longer than the packed range, packed from block 1
+      const int64_t bs = min_k(t);
+      for (int64_t kc : {bs, 3 * bs, int64_t{2048}}) {
+        const int64_t k = kc + bs;  // rows longer than the packed range, packed from block 1
         const auto w = random_rows(t, 16, k, rng, true);
         for (int64_t n_rows : {1, 7, 15, 16}) {
-          const size_t bytes = size_t(kc / 32 * kQgemmBlockBytes);
+          const size_t bytes = size_t(kc / 32 * qgemm_block_bytes(qgemm_kind(t)));
           Aligned want(bytes), got(bytes);
           std::memset(got.p, 0xAB, bytes);
           const uint8_t* first = w.data() + type_info(t).type_size;
-          pack_ref(t)(first, row_size(t, k), n_rows, kc, want.p);
+          ref_pack(t, first, row_size(t, k), n_rows, kc, want.p);
           fast(first, row_size(t, k), n_rows, kc, got.p);
           ASSERT_EQ(0, std::memcmp(want.p, got.p, bytes))
               << isa_name(isa) << " " << type_info(t).name << " kc=" << kc << " rows=" << n_rows;
@@ -106,13 +157,17 @@ TEST(Qgemm, QuantizedActivationsAreTheQ8_0Reference) {
         const auto ref = test::quantize(DType::Q8_0, x.data() + r * k, k);
         const auto* blocks = reinterpret_cast<const BlockQ8_0*>(ref.data());
         for (int64_t b = 0; b < k / 32; ++b) {
-          int32_t sum = 0;
+          int32_t half[2] = {0, 0};
           for (int j = 0; j < 32; ++j) {
             ASSERT_EQ(blocks[b].qs[j], acts.a.q[r * k + b * 32 + j]);
-            sum += blocks[b].qs[j];
+            half[j / 16] += blocks[b].qs[j];
           }
-          ASSERT_EQ(fp16_to_fp32(blocks[b].d), acts.a.d[r * (k / 32) + b]);
-          ASSERT_EQ(-qgemm_bias(t) * sum, acts.a.c[r * (k / 32) + b]);
+          const QActs at = acts.a.at(r, b);
+          ASSERT_EQ(fp16_to_fp32(blocks[b].d), at.d[0]);
+          ASSERT_EQ(-qgemm_bias(t) * (half[0] + half[1]), at.c32[0]);
+          ASSERT_EQ(-qgemm_bias(t) * half[0], at.c16[0]);
+          ASSERT_EQ(-qgemm_bias(t) * half[1], at.c16[1]);
+          ASSERT_EQ(float(half[0] + half[1]), at.s[0]);
         }
       }
     }
@@ -122,16 +177,17 @@ TEST(Qgemm, QuantizedActivationsAreTheQ8_0Reference) {
 TEST(Qgemm, TileMatchesReferenceBitForBit) {
   std::mt19937 rng(73);
   for (DType t : kTypes) {
+    const QgemmKind kind = qgemm_kind(t);
     for (Isa isa : qgemm_isas(t)) {
       const KernelSet& ks = kernels_for(isa);
-      for (int64_t kc : {32, 160, 2048}) {
+      for (int64_t kc : {min_k(t), int64_t{512}, int64_t{2048}}) {
         const int64_t n_panels = 3, k = kc;
         const auto w = random_rows(t, 16 * n_panels, k, rng, true);
-        const size_t pbytes = size_t(kc / 32 * kQgemmBlockBytes);
+        const size_t pbytes = size_t(kc / 32 * qgemm_block_bytes(kind));
         Aligned panels(pbytes * n_panels);
         for (int64_t p = 0; p < n_panels; ++p)
-          pack_ref(t)(w.data() + size_t(16 * p) * row_size(t, k), row_size(t, k), 16, kc,
-                      panels.p + size_t(p) * pbytes);
+          ref_pack(t, w.data() + size_t(16 * p) * row_size(t, k), row_size(t, k), 16, kc,
+                   panels.p + size_t(p) * pbytes);
         for (int64_t n_tok : {1, 2, 5, 6, 7, 12, 13}) {
           const auto x = test::gaussian(n_tok * k, rng);
           const Acts acts(ks, t, x, n_tok, k);
@@ -140,8 +196,8 @@ TEST(Qgemm, TileMatchesReferenceBitForBit) {
               const int64_t ldy = n_panels * 16 + 3;
               const auto y0 = test::gaussian(n_tok * ldy, rng);
               std::vector<float> want = y0, got = y0;
-              qgemm_tile_ref(panels.p, np, kc, acts.a, n_tok, want.data(), ldy, accumulate);
-              ks.qgemm_tile(panels.p, np, kc, acts.a, n_tok, got.data(), ldy, accumulate);
+              qgemm_tile_ref(panels.p, np, kc, kind, acts.a, n_tok, want.data(), ldy, accumulate);
+              ks.qgemm_tile(panels.p, np, kc, kind, acts.a, n_tok, got.data(), ldy, accumulate);
               ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * 4))
                   << isa_name(isa) << " " << type_info(t).name << " kc=" << kc << " n_tok=" << n_tok
                   << " panels=" << np << " accumulate=" << accumulate;
@@ -155,11 +211,19 @@ TEST(Qgemm, TileMatchesReferenceBitForBit) {
 
 // The scalar-reference table that every CPU has, wired to the integer path, so the driver is
 // tested on machines without AVX-512 too.
+template <DType T>
+void ref_pack_entry(const void* rows, size_t stride, int64_t n_rows, int64_t kc, uint8_t* out) {
+  ref_pack(T, rows, stride, n_rows, kc, out);
+}
+
 KernelSet reference_qgemm_table() {
   KernelSet ks = kernels_for(Isa::Scalar);
   ks.qgemm_tile = qgemm_tile_ref;
-  ks.qgemm_pack[static_cast<uint32_t>(DType::Q4_0)] = qgemm_pack_q4_0_ref;
-  ks.qgemm_pack[static_cast<uint32_t>(DType::Q8_0)] = qgemm_pack_q8_0_ref;
+  ks.qgemm_pack[static_cast<uint32_t>(DType::Q4_0)] = ref_pack_entry<DType::Q4_0>;
+  ks.qgemm_pack[static_cast<uint32_t>(DType::Q8_0)] = ref_pack_entry<DType::Q8_0>;
+  ks.qgemm_pack[static_cast<uint32_t>(DType::Q4_K)] = ref_pack_entry<DType::Q4_K>;
+  ks.qgemm_pack[static_cast<uint32_t>(DType::Q5_K)] = ref_pack_entry<DType::Q5_K>;
+  ks.qgemm_pack[static_cast<uint32_t>(DType::Q6_K)] = ref_pack_entry<DType::Q6_K>;
   return ks;
 }
 
@@ -170,12 +234,12 @@ TEST(Qgemm, RowsMatchDoubleProductOfTheQuantizedOperands) {
     int64_t n_out, k, n_tok, r0, r1;
   };
   // Partial last panel, a range not starting at 0, several strips and k-blocks (k > 2048 with
-  // a remainder), odd token counts.
-  const Shape shapes[] = {{40, 64, 9, 0, 40},
-                          {40, 96, 13, 16, 37},
-                          {150, 2080, 7, 0, 150},
-                          {70, 4096 + 32, 3, 5, 70},
-                          {33, 32, 1, 0, 33}};
+  // a remainder), odd token counts. k multiples of 256 so every type takes every shape.
+  const Shape shapes[] = {{40, 256, 9, 0, 40},
+                          {40, 512, 13, 16, 37},
+                          {150, 2304, 7, 0, 150},
+                          {70, 4096 + 256, 3, 5, 70},
+                          {33, 256, 1, 0, 33}};
   for (DType t : kTypes) {
     std::vector<const KernelSet*> sets = {&ref};
     for (Isa isa : qgemm_isas(t)) sets.push_back(&kernels_for(isa));
@@ -192,9 +256,27 @@ TEST(Qgemm, RowsMatchDoubleProductOfTheQuantizedOperands) {
         qgemm_rows(*ks, view, s.r0, s.r1, acts.a, s.n_tok, y.data(), ldy, scratch.p);
         const int64_t nb = s.k / 32;
         std::vector<float> wd(size_t(s.k));
+        // For Min the code and min terms are summed apart, so their magnitudes count apart:
+        // per element |d_w·u| + |n_w| instead of |w| (read from the row packed alone).
+        std::vector<float> wm(size_t(s.k));
+        Aligned one(size_t(nb * qgemm_block_bytes(QgemmKind::Min)));
         for (int64_t r = 0; r < ldy; ++r) {
           const bool mine = r >= s.r0 && r < s.r1;
-          if (mine) quant::dequantize_row_ref(t, view.row(r), wd.data(), s.k);
+          if (mine) {
+            quant::dequantize_row_ref(t, view.row(r), wd.data(), s.k);
+            for (int64_t i = 0; i < s.k; ++i) wm[size_t(i)] = std::fabs(wd[size_t(i)]);
+            if (qgemm_kind(t) == QgemmKind::Min) {
+              ref_pack(t, view.row(r), view.row_bytes, 1, s.k, one.p);
+              for (int64_t i = 0; i < s.k; ++i) {
+                const uint8_t* blk = one.p + (i / 32) * qgemm_block_bytes(QgemmKind::Min);
+                const int j = int(i % 32);
+                float f0, f1;
+                std::memcpy(&f0, blk + kQgemmCodeBytes, 4);
+                std::memcpy(&f1, blk + kQgemmCodeBytes + 64, 4);
+                wm[size_t(i)] = std::fabs(f0 * float(blk[(j / 4) * 64 + j % 4])) + std::fabs(f1);
+              }
+            }
+          }
           for (int64_t tk = 0; tk < s.n_tok; ++tk) {
             const float got = y[size_t(tk * ldy + r)];
             if (!mine) {
@@ -203,18 +285,20 @@ TEST(Qgemm, RowsMatchDoubleProductOfTheQuantizedOperands) {
             }
             double want = 0, mag = 0;
             for (int64_t b = 0; b < nb; ++b) {
-              double blk = 0;
+              double blk = 0, m = 0;
               for (int j = 0; j < 32; ++j) {
                 const int64_t i = b * 32 + j;
-                blk += double(wd[size_t(i)]) * double(acts.a.q[tk * s.k + i]);
+                const double prod = double(wd[size_t(i)]) * double(acts.a.q[tk * s.k + i]);
+                blk += prod;
+                m += double(wm[size_t(i)]) * std::fabs(double(acts.a.q[tk * s.k + i]));
               }
-              blk *= double(acts.a.d[tk * nb + b]);
-              want += blk;
-              mag += std::fabs(blk);
+              const double dx = double(acts.a.d[tk * nb + b]);
+              want += blk * dx;
+              mag += m * std::fabs(dx);
             }
-            const double u = test::kFloatEps, n = double(nb);
+            const double u = test::kFloatEps, n = double(2 * nb);
             const double tol =
-                (n * u / (1 - n * u) + u + double(s.k) * 0x1p-53) * mag + 4.0 * n * 0x1p-150;
+                (n * u / (1 - n * u) + u + double(s.k) * 0x1p-53) * mag + 8.0 * n * 0x1p-150;
             ASSERT_LE(std::fabs(double(got) - want), tol)
                 << isa_name(ks->isa) << " " << type_info(t).name << " k=" << s.k << " r=" << r
                 << " t=" << tk;

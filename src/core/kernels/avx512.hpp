@@ -3,6 +3,8 @@
 // cpu_supports(Isa::Avx512); each is a drop-in for the scalar reference of the same contract.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "core/kernels/kernels.hpp"
@@ -26,12 +28,12 @@ void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x
                int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
 // avx512_qgemm.cpp: the integer GEMM (contracts: core/qgemm.hpp).
-void qgemm_pack_q4_0(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
-                     uint8_t* panel);
-void qgemm_pack_q8_0(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
-                     uint8_t* panel);
-void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t kc, const QActs& a, int64_t n_tok,
-                float* y, int64_t ldy, bool accumulate);
+void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind kind, const QActs& a,
+                int64_t n_tok, float* y, int64_t ldy, bool accumulate);
+// The code transpose of the packing (contract: qgemm_transpose_ref), and the pack entries of
+// every type with an integer path (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
+void qgemm_transpose(const uint8_t* rows, uint8_t* out);
+void put_qgemm_packs(std::array<QgemmPackFn, kDTypeCount>& table);
 
 }  // namespace minima::avx512
 

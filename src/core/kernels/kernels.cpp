@@ -79,7 +79,8 @@ KernelSet avx2_table(Isa isa) {
 }
 
 // AVX2 entries, then the AVX-512 ones where they exist: the F32 GEMM microkernel (same bits as
-// AVX2's), the integer prefill GEMM for Q4_0 / Q8_0 (core/qgemm.hpp) and the attention tile. The
+// AVX2's), the integer prefill GEMM for Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K
+// (core/qgemm.hpp) and the attention tile. The
 // decode row dots stay AVX2: a VNNI version measured slower here (they are bound by the weight
 // stream, which the AVX2 kernels already follow at DRAM speed with software prefetch).
 KernelSet avx512_table() {
@@ -88,8 +89,7 @@ KernelSet avx512_table() {
   k.gemm_tile = avx512::gemm_tile;
   k.attention = avx512::attention_tile;
   k.qgemm_tile = avx512::qgemm_tile;
-  put<QgemmPackFn>(k.qgemm_pack, DType::Q4_0, avx512::qgemm_pack_q4_0);
-  put<QgemmPackFn>(k.qgemm_pack, DType::Q8_0, avx512::qgemm_pack_q8_0);
+  avx512::put_qgemm_packs(k.qgemm_pack);
 #endif
   return k;
 }

@@ -45,10 +45,11 @@ using GemmTileFn = void (*)(const float* panels, int64_t n_panels, int64_t kc, c
 // Integer prefill GEMM (core/qgemm.hpp): repack up to 16 weight rows into a panel, and multiply
 // panels by quantized activation rows.
 struct QActs;
+enum class QgemmKind;
 using QgemmPackFn = void (*)(const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
                              uint8_t* panel);
-using QgemmTileFn = void (*)(const uint8_t* panels, int64_t n_panels, int64_t kc, const QActs& a,
-                             int64_t n_tok, float* y, int64_t ldy, bool accumulate);
+using QgemmTileFn = void (*)(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind kind,
+                             const QActs& a, int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
 struct KernelSet {
   Isa isa;
