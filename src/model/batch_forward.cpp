@@ -191,8 +191,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
 }
 
 // Causal attention of every row over its own sequence. Work item = (row, kv head): the query heads
-// of that group form one tile (they share every key and value they read). Items are dealt
-// round-robin because later positions see more of the cache.
+// of that group form one tile (they share every key and value they read).
 void Forward::attention(const Batch& b, const KvPool& kv, int64_t il) {
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   const int64_t H = hp_.n_head, Hkv = hp_.n_head_kv, hd = hp_.head_dim, hdv = hp_.head_dim_v;
@@ -201,8 +200,11 @@ void Forward::attention(const Batch& b, const KvPool& kv, int64_t il) {
   pool_.run([&](int ith, int nth) {
     float* scratch = &attn_scratch_[static_cast<size_t>(ith) * kAttnScratchFloats];
     int64_t limit[kAttnMaxRows];
+    // Items KV-head-major, dealt round-robin: the threads walk the tokens of one KV head at a
+    // time, whose keys and values (2 · n_ctx · head_dim floats) stay in L2, instead of rotating
+    // through all heads' at every token; round-robin keeps the causal cost balanced.
     for (int64_t it = ith; it < n * Hkv; it += nth) {
-      const int64_t t = it / Hkv, hk = it % Hkv;
+      const int64_t hk = it / n, t = it % n;
       const SeqBlocks& s = b.seqs[static_cast<size_t>(b.seq[t])];
       for (int64_t h0 = 0; h0 < group; h0 += kAttnMaxRows) {
         AttentionTile tile;

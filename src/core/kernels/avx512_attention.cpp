@@ -55,6 +55,37 @@ MINIMA_AVX512 static inline __m512 exp_ps(__m512 x) {
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~underflow), p);
 }
 
+// out[i0 + r][d0 .. d0 + 16·NC) = alpha[r] · out + Σ_j w[r][j] · v(p0 + j), in registers.
+template <int R, int NC>
+MINIMA_AVX512 static inline void values(const AttentionTile& t, int64_t i0, int64_t p0, int64_t n,
+                                        int64_t d0, const float* alpha, const float* w) {
+  __m512 o[R][NC];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const __m512 va = _mm512_set1_ps(alpha[r]);
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c)
+      o[r][c] = _mm512_mul_ps(va, _mm512_loadu_ps(t.out + (i0 + r) * t.out_stride + d0 + 16 * c));
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const float* v = t.value_row(p0 + j) + d0;
+    __m512 vv[NC];
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512 wj = _mm512_set1_ps(w[r * kAttnBlock + j]);
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) o[r][c] = _mm512_fmadd_ps(wj, vv[c], o[r][c]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c)
+      _mm512_storeu_ps(t.out + (i0 + r) * t.out_stride + d0 + 16 * c, o[r][c]);
+}
+
 // R rows starting at row i0, all seeing positions [0, limit), over the run [p0, p0 + n), n <= 64:
 // scores, online softmax update of m / l, and the weighted values added to the outputs.
 template <int R>
@@ -68,14 +99,20 @@ MINIMA_AVX512 static void rows_run(const AttentionTile& t, int64_t i0, int64_t p
     const int64_t p = p0 + 16 * (16 * c < n ? c : 0);
     kc[c] = t.key_block(p) + p % bs;
   }
+  // Fully unrolled so the R × 4 accumulators live in registers.
   __m512 acc[R][kChunks];
+#pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
     for (int c = 0; c < kChunks; ++c) acc[r][c] = _mm512_setzero_ps();
   for (int64_t d = 0; d < t.hd; ++d) {
     __m512 kv[kChunks];
+#pragma GCC unroll 4
     for (int c = 0; c < kChunks; ++c) kv[c] = _mm512_loadu_ps(kc[c] + d * bs);
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const __m512 qd = _mm512_set1_ps(t.q[(i0 + r) * t.q_stride + d]);
+#pragma GCC unroll 4
       for (int c = 0; c < kChunks; ++c) acc[r][c] = _mm512_fmadd_ps(qd, kv[c], acc[r][c]);
     }
   }
@@ -102,25 +139,20 @@ MINIMA_AVX512 static void rows_run(const AttentionTile& t, int64_t i0, int64_t p
     m[r] = m_new;
   }
   for (int64_t d0 = 0; d0 < t.hdv; d0 += 64) {
-    const int nc = static_cast<int>(std::min<int64_t>(4, (t.hdv - d0) / 16));
-    __m512 o[R][4];
-    for (int r = 0; r < R; ++r) {
-      const __m512 va = _mm512_set1_ps(alpha[r]);
-      for (int c = 0; c < nc; ++c)
-        o[r][c] = _mm512_mul_ps(va, _mm512_loadu_ps(t.out + (i0 + r) * t.out_stride + d0 + 16 * c));
+    switch ((t.hdv - d0) / 16) {
+      case 1:
+        values<R, 1>(t, i0, p0, n, d0, alpha, s);
+        break;
+      case 2:
+        values<R, 2>(t, i0, p0, n, d0, alpha, s);
+        break;
+      case 3:
+        values<R, 3>(t, i0, p0, n, d0, alpha, s);
+        break;
+      default:
+        values<R, 4>(t, i0, p0, n, d0, alpha, s);
+        break;
     }
-    for (int64_t j = 0; j < n; ++j) {
-      const float* v = t.value_row(p0 + j) + d0;
-      __m512 vv[4];
-      for (int c = 0; c < nc; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
-      for (int r = 0; r < R; ++r) {
-        const __m512 w = _mm512_set1_ps(s[r * kAttnBlock + j]);
-        for (int c = 0; c < nc; ++c) o[r][c] = _mm512_fmadd_ps(w, vv[c], o[r][c]);
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < nc; ++c)
-        _mm512_storeu_ps(t.out + (i0 + r) * t.out_stride + d0 + 16 * c, o[r][c]);
   }
 }
 
