@@ -94,8 +94,8 @@ class Loader {
 
 }  // namespace
 
-Model Model::load(const std::filesystem::path& path) {
-  Model m(GgufFile::open(path));
+Model Model::load(const std::filesystem::path& path, FileLoad load) {
+  Model m(GgufFile::open(path, load));
   const GgufFile& f = m.file_;
   const auto arch_name = f.get_string("general.architecture");
   if (!arch_name)

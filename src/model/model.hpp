@@ -42,8 +42,9 @@ struct LayerWeights {
 
 class Model {
  public:
-  // Throws Error naming the file and what is missing / malformed.
-  static Model load(const std::filesystem::path& path);
+  // Throws Error naming the file and what is missing / malformed. By default the weights are read
+  // into huge-page memory when they fit (FileLoad::Auto, core/mapped_file.hpp): decode is faster.
+  static Model load(const std::filesystem::path& path, FileLoad load = FileLoad::Auto);
 
   const GgufFile& file() const { return file_; }
   const ArchSpec& arch() const { return *arch_; }

@@ -88,6 +88,7 @@ int cmd_bench(int argc, char** argv, int first) {
             "measure and print the machine's peaks (bandwidth, INT8, FP32), no model needed")
       .flag("--no-peak", "skip the peak probe (no roofline shares)");
   add_compute_options(p);
+  add_load_options(p);
   if (!p.parse(argc, argv, first)) return 0;
   Compute c = make_compute(p);
   const bool json = p.get_flag("--json");
@@ -120,7 +121,7 @@ int cmd_bench(int argc, char** argv, int first) {
   const int64_t n_prompt = p.get_int("-p", 512, 0, 1 << 20),
                 n_gen = p.get_int("-n", 128, 0, 1 << 20);
   const int reps = static_cast<int>(p.get_int("-r", 5, 1, 1000));
-  const Model model = Model::load(path);
+  const Model model = Model::load(path, file_load(p));
   SessionOptions so;
   so.n_ctx = std::max<int64_t>(n_prompt + n_gen, 1);
   so.n_batch = p.get_int("-b", 512, 1, 1 << 20);

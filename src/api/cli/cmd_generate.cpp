@@ -33,6 +33,7 @@ int cmd_generate(int argc, char** argv, int first) {
       .flag("--exact", "scalar reference matmuls with F32 activations (slow; for checking)")
       .flag("--stats", "print prompt/generation speed to stderr");
   add_compute_options(p);
+  add_load_options(p);
   if (!p.parse(argc, argv, first)) return 0;
 
   std::string prompt;
@@ -60,7 +61,7 @@ int cmd_generate(int argc, char** argv, int first) {
   if (auto s = p.get("--stop")) go.stop.push_back(*s);
 
   Compute c = make_compute(p);
-  const Model model = Model::load(p.required("--model"));
+  const Model model = Model::load(p.required("--model"), file_load(p));
   const Tokenizer tok = Tokenizer::from_gguf(model.file());
   const std::vector<int32_t> ids =
       tok.encode(prompt, !p.get_flag("--no-special"), p.get_flag("--parse-special"));

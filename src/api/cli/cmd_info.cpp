@@ -51,7 +51,7 @@ int cmd_info(int argc, char** argv, int first) {
   if (auto name = f.get_string("general.name")) os << "name:            " << *name << "\n";
 
   if (!f.tensors().empty() && arch && find_arch(*arch)) {
-    const Model m = Model::load(path);
+    const Model m = Model::load(path, FileLoad::Map);
     const HParams& h = m.hparams();
     os << "parameters:      " << m.n_params() << "\n"
        << "layers:          " << h.n_layer << "\n"

@@ -34,6 +34,7 @@ int cmd_logits(int argc, char** argv, int first) {
       .flag("--incremental", "feed the prompt one token at a time through the KV cache")
       .flag("--exact", "scalar reference matmuls with F32 activations (dequantized weights)");
   add_compute_options(p);
+  add_load_options(p);
   if (!p.parse(argc, argv, first)) return 0;
 
   const std::string out = p.required("--out");
@@ -41,7 +42,7 @@ int cmd_logits(int argc, char** argv, int first) {
   const auto n_greedy = p.get_int("--greedy", 0, 0, 1 << 20);
   const bool incremental = p.get_flag("--incremental");
   Compute c = make_compute(p);
-  const Model model = Model::load(p.required("--model"));
+  const Model model = Model::load(p.required("--model"), file_load(p));
   const int64_t n = static_cast<int64_t>(prompt.size()), V = model.hparams().n_vocab;
 
   SessionOptions so;

@@ -38,6 +38,7 @@ int cmd_serve(int argc, char** argv, int first) {
       .opt("--max-body", "", "BYTES", "largest request body (default 8388608)")
       .flag("--log-content", "log prompts and outputs (default: only sizes and timings)");
   add_compute_options(p);
+  add_load_options(p);
   if (!p.parse(argc, argv, first)) return 0;
 
   // Signals go to a dedicated thread (blocked here, before any other thread exists).
@@ -48,6 +49,7 @@ int cmd_serve(int argc, char** argv, int first) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   const std::string path = p.required("--model");
+  const FileLoad load = file_load(p);
   if (!std::filesystem::exists(path)) fail("minima serve: model file ", path, " not found");
   Compute c = make_compute(p);
 
@@ -111,7 +113,7 @@ int cmd_serve(int argc, char** argv, int first) {
   std::unique_ptr<Tokenizer> tok;
   std::unique_ptr<Engine> engine;
   try {
-    model = std::make_unique<Model>(Model::load(path));
+    model = std::make_unique<Model>(Model::load(path, load));
     tok = std::make_unique<Tokenizer>(Tokenizer::from_gguf(model->file()));
     if (tmpl_source.empty()) {
       if (auto t = model->file().get_string("tokenizer.chat_template")) {

@@ -27,4 +27,15 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+void add_load_options(ArgParser& p) {
+  p.flag("--mmap",
+         "map the model file instead of reading it into (huge-page) memory: less load time and "
+         "shared pages, slower decode; also chosen by itself when the file is over half the "
+         "free memory");
+}
+
+FileLoad file_load(const ArgParser& p) {
+  return p.get_flag("--mmap") ? FileLoad::Map : FileLoad::Auto;
+}
+
 }  // namespace minima::cli

@@ -6,6 +6,7 @@
 
 #include "api/cli/args.hpp"
 #include "core/kernels/kernels.hpp"
+#include "core/mapped_file.hpp"
 #include "core/threads.hpp"
 
 namespace minima::cli {
@@ -18,6 +19,10 @@ struct Compute {
 // Adds --threads to a parser.
 void add_compute_options(ArgParser& p);
 Compute make_compute(const ArgParser& p);
+
+// Adds --mmap (map the model file instead of reading it into huge-page memory), and the choice.
+void add_load_options(ArgParser& p);
+FileLoad file_load(const ArgParser& p);
 
 // The exact bytes of a file; Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);

@@ -79,8 +79,9 @@ struct GgufTensorInfo {
 
 class GgufFile {
  public:
-  // Throws Error("<path>: <field>: <what is wrong>").
-  static GgufFile open(const std::filesystem::path& path);
+  // Throws Error("<path>: <field>: <what is wrong>"). load: how the bytes are held
+  // (mapped_file.hpp).
+  static GgufFile open(const std::filesystem::path& path, FileLoad load = FileLoad::Map);
   // Parses bytes held by the caller (they must outlive the result); `name` is used in messages.
   static GgufFile parse(std::span<const uint8_t> bytes, std::string name);
 

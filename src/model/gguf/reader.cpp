@@ -232,9 +232,9 @@ std::string GgufTensorInfo::shape_string() const {
   return s + "]";
 }
 
-GgufFile GgufFile::open(const std::filesystem::path& path) {
+GgufFile GgufFile::open(const std::filesystem::path& path, FileLoad load) {
   GgufFile f;
-  f.map_ = MappedFile(path);
+  f.map_ = MappedFile(path, load);
   f.bytes_ = f.map_.bytes();
   f.name_ = path.string();
   f.parse_all();
