@@ -60,6 +60,7 @@ def main():
                     e[who] += t["samples_ts"]
                     e["rss_" + who] = max(e.get("rss_" + who, 0), rss)
                     if who == "minima":
+                        e["unit"] = t.get("prefill_kernel", "fp32")
                         e["gbps"].append(t["achieved_gbps"])
                         e["gops"].append(t["achieved_gops"])
             print(f"round {rnd + 1}/{a.rounds}: {m} done", file=sys.stderr)
@@ -74,8 +75,10 @@ def main():
         if test.startswith("tg"):
             share = f"{100 * mean(e['gbps']) / peak['read_gbps']:.0f}% of BW"
         else:
-            # minima's prefill is an F32 FMA GEMM for every weight type: FP32 is its roofline.
-            share = f"{100 * mean(e['gops']) / peak['fp32_gflops']:.0f}% of FP32" if peak["fp32_gflops"] else "-"
+            # minima's prefill runs the integer GEMM or the F32 FMA GEMM (bench --json says
+            # which): that unit's peak is its roofline.
+            key, unit = ("int8_gops", "INT8") if e.get("unit") == "int8" else ("fp32_gflops", "FP32")
+            share = f"{100 * mean(e['gops']) / peak[key]:.0f}% of {unit}" if peak[key] else "-"
         print(f"| {m} | {test} | {lt:.2f} | {mt:.2f} | {mt / lt:.2f}x | {share} | "
               f"{e['rss_llama'] / 2**20:.0f} MiB | {e['rss_minima'] / 2**20:.0f} MiB |")
 

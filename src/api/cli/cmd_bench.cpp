@@ -14,6 +14,7 @@
 #include "api/cli/common.hpp"
 #include "core/error.hpp"
 #include "core/kernels/peak.hpp"
+#include "core/qgemm.hpp"
 #include "model/forward.hpp"
 
 namespace minima::cli {
@@ -176,6 +177,10 @@ int cmd_bench(int argc, char** argv, int first) {
   const std::string fname = std::filesystem::path(path).filename().string();
   const double size = double(std::filesystem::file_size(path));
 
+  // Prefill runs the integer GEMM (core/qgemm.hpp) where the kernels have it for the layers'
+  // weight type, else the F32 FMA GEMM (core/gemm.hpp): its roofline is that unit's peak.
+  const bool int8_prefill =
+      !model.layers().empty() && has_qgemm(*c.kernels, model.layers()[0].w_gate.type);
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : results) {
@@ -204,6 +209,7 @@ int cmd_bench(int argc, char** argv, int first) {
                      {"achieved_gops", r.gops},
                      {"peak_read_gbps", peaks.read_gbps},
                      {"peak_int8_gops", peaks.int8_gops},
+                     {"prefill_kernel", int8_prefill ? "int8" : "fp32"},
                      {"peak_rss_bytes", static_cast<uint64_t>(peak_rss)}});
     }
     std::printf("%s\n", arr.dump(1).c_str());
@@ -216,9 +222,9 @@ int cmd_bench(int argc, char** argv, int first) {
     const bool pp = r.n_prompt > 0;
     char share[64] = "-";
     if (peaks.read_gbps > 0) {
-      // Prefill runs the F32 FMA GEMM (core/gemm.hpp) for every weight type: its roofline is the
-      // FP32 peak.
-      if (pp && peaks.fp32_gflops > 0)
+      if (pp && int8_prefill && peaks.int8_gops > 0)
+        std::snprintf(share, sizeof share, "%.0f%% INT8", 100 * r.gops / peaks.int8_gops);
+      if (pp && !int8_prefill && peaks.fp32_gflops > 0)
         std::snprintf(share, sizeof share, "%.0f%% FP32", 100 * r.gops / peaks.fp32_gflops);
       if (!pp) std::snprintf(share, sizeof share, "%.0f%% BW", 100 * r.gbps / peaks.read_gbps);
     }
