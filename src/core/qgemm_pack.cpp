@@ -154,23 +154,27 @@ int qgemm_bias(DType t) {
 void qgemm_pack_scales(DType t, const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
                        uint8_t* panel) {
   const int64_t nb = kc / kQgemmBlock, bytes = qgemm_block_bytes(qgemm_kind(t));
-  constexpr int64_t kChunk = 64;  // blocks per pass: a multiple of a super-block's 8
-  float f0[kChunk], f1[kChunk];
-  for (int64_t i = 0; i < kP; ++i) {
-    const uint8_t* row = static_cast<const uint8_t*>(rows) + size_t(i) * row_stride;
-    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
-      const int64_t n = std::min(kChunk, nb - b0);
-      std::fill_n(f0, n, 0.0f);
-      std::fill_n(f1, n, 0.0f);
-      if (i < n_rows) {
-        const int64_t bs = std::max<int64_t>(type_info(t).block_size, kQgemmBlock);
-        scales_row(t, row + size_t(b0 * kQgemmBlock / bs) * type_info(t).type_size, n, f0, f1);
+  const bool two = bytes > kQgemmCodeBytes + 64;
+  const int64_t bs = std::max<int64_t>(type_info(t).block_size, kQgemmBlock);
+  // Eight blocks (one K-quant super-block) of all 16 rows at a time, then each block's scale rows
+  // written whole: rows are read in order, the panel's 64-byte rows written once.
+  constexpr int64_t kGroup = 8;
+  for (int64_t b0 = 0; b0 < nb; b0 += kGroup) {
+    const int64_t n = std::min(kGroup, nb - b0);
+    float f0[kP][kGroup] = {}, f1[kP][kGroup] = {};
+    const size_t offset = size_t(b0 * kQgemmBlock / bs) * type_info(t).type_size;
+    for (int64_t i = 0; i < n_rows; ++i)
+      scales_row(t, static_cast<const uint8_t*>(rows) + size_t(i) * row_stride + offset, n, f0[i],
+                 f1[i]);
+    for (int64_t b = 0; b < n; ++b) {
+      float c0[kP], c1[kP];
+      for (int64_t i = 0; i < kP; ++i) {
+        c0[i] = f0[i][b];
+        c1[i] = f1[i][b];
       }
-      for (int64_t b = 0; b < n; ++b) {
-        uint8_t* out = panel + (b0 + b) * bytes + kQgemmCodeBytes + 4 * i;
-        std::memcpy(out, &f0[b], 4);
-        if (bytes > kQgemmCodeBytes + 64) std::memcpy(out + 64, &f1[b], 4);
-      }
+      uint8_t* out = panel + (b0 + b) * bytes + kQgemmCodeBytes;
+      std::memcpy(out, c0, sizeof c0);
+      if (two) std::memcpy(out + 64, c1, sizeof c1);
     }
   }
 }
