@@ -159,6 +159,15 @@ def start_server(cmd, port, timeout=300):
         if proc.poll() is not None:
             sys.exit(f"server exited with {proc.returncode}: {' '.join(cmd)}")
         try:
+            # Ready means /health answers 200 (both servers answer 503 while loading; /v1/models
+            # may already list the model then).
+            u = urllib.parse.urlparse(url)
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+            conn.request("GET", "/health")
+            res = conn.getresponse()
+            res.read()
+            if res.status != 200:
+                raise RuntimeError(f"/health: HTTP {res.status}")
             model_id(url)
             return proc, url
         except Exception:

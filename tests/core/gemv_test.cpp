@@ -192,6 +192,46 @@ TEST(Gemv, DotRowsDoNotDependOnTheRange) {
   }
 }
 
+// The multi-token entries give each token exactly the single-token entry's bits, also for rows
+// long enough to take several passes, for every count of tokens up to the maximum.
+TEST(Gemv, DotRowsMultiEqualsOneTokenAtATime) {
+  std::mt19937 rng(46);
+  int checked = 0;
+  for (Isa isa : test::runnable_isas()) {
+    const KernelSet& k = kernels_for(isa);
+    for (DType wt : test::weight_types()) {
+      const DotRowsMultiFn multi = k.dot_rows_multi[static_cast<uint32_t>(wt)];
+      if (multi == nullptr) continue;
+      const DType at = type_info(wt).vec_dot_type;
+      for (int64_t n : {int64_t{9 * 32}, int64_t{16384 + 96}}) {
+        const int64_t n_rows = 11;
+        const size_t rs = row_size(wt, n), as = row_size(at, n);
+        const auto w = random_rows(wt, n, n_rows, rng);
+        std::vector<uint8_t> a(as * size_t(kDotRowsMultiMax));
+        for (int64_t t = 0; t < kDotRowsMultiMax; ++t) {
+          const auto x = test::gaussian(n, rng);
+          k.quantize_for(at)(x.data(), a.data() + as * size_t(t), n);
+        }
+        for (int64_t n_tok = 1; n_tok <= kDotRowsMultiMax; ++n_tok) {
+          const int64_t ldo = n_rows + 2;
+          std::vector<float> got(size_t(n_tok * ldo), -7.0f);
+          multi(w.data(), rs, n_rows, a.data(), as, n_tok, n, got.data(), ldo);
+          for (int64_t t = 0; t < n_tok; ++t) {
+            std::vector<float> want(static_cast<size_t>(n_rows));
+            k.dot_rows_for(wt)(w.data(), rs, n_rows, a.data() + as * size_t(t), n, want.data());
+            ASSERT_EQ(0, std::memcmp(want.data(), got.data() + t * ldo, want.size() * 4))
+                << isa_name(isa) << " " << type_info(wt).name << " n=" << n << " token " << t
+                << " of " << n_tok;
+            ASSERT_EQ(got[size_t(t * ldo + n_rows)], -7.0f) << "wrote past the rows";
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has multi-token row dots";
+}
+
 // matmul() with every row on the decode path with 1, 2 and 3 threads equals
 // gemv_rows over all rows on one thread, bit for bit, and each element is within the dot bound of
 // the reference dot of the quantized activation.

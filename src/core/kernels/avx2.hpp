@@ -68,6 +68,8 @@ void dequantize_q6_k(const void* src, float* dst, int64_t n);
 
 // avx2_rows_*.cpp: multi-row dots for the decode GEMV; fills every weight type's entry.
 void put_dot_rows(std::array<DotRowsFn, kDTypeCount>& table);
+// ... and the multi-token entries of the types that have one (Q4_0, Q5_0, Q8_0).
+void put_dot_rows_multi(std::array<DotRowsMultiFn, kDTypeCount>& table);
 
 }  // namespace minima::avx2
 

@@ -116,6 +116,12 @@ void dot_rows_q5_0(const void* w, size_t stride, int64_t n_rows, const void* a, 
                    float* out);
 void dot_rows_q8_0(const void* w, size_t stride, int64_t n_rows, const void* a, int64_t n,
                    float* out);
+void dot_rows_multi_q4_0(const void* w, size_t stride, int64_t n_rows, const void* a,
+                         size_t act_stride, int64_t n_tok, int64_t n, float* out, int64_t ldo);
+void dot_rows_multi_q5_0(const void* w, size_t stride, int64_t n_rows, const void* a,
+                         size_t act_stride, int64_t n_tok, int64_t n, float* out, int64_t ldo);
+void dot_rows_multi_q8_0(const void* w, size_t stride, int64_t n_rows, const void* a,
+                         size_t act_stride, int64_t n_tok, int64_t n, float* out, int64_t ldo);
 void dot_rows_q4_k(const void* w, size_t stride, int64_t n_rows, const void* a, int64_t n,
                    float* out);
 void dot_rows_q5_k(const void* w, size_t stride, int64_t n_rows, const void* a, int64_t n,

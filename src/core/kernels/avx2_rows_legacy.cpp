@@ -182,6 +182,74 @@ MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_
   return hsum(acc);
 }
 
+// The same for T activations at once: each token's value is computed by exactly the operations of
+// row_part (group<kType> on the same inputs, in the same order), so it has row_part's bits; the
+// weight loads and unpacking that group<kType> repeats per token are the same expressions on the
+// same bytes, which the compiler computes once.
+template <Legacy kType, int T>
+MINIMA_AVX2_INLINE void row_part_multi(const uint8_t* row, int64_t nb, const BlockQ8_0* const* y,
+                                       const PreparedQ8* p, float* out) {
+  constexpr size_t kBlock = block_bytes<kType>();
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; 8 * (g + 1) <= nb; ++g) {
+    const uint8_t* blk = row + 8 * kBlock * g;
+    for (size_t off = 0; off < 8 * kBlock; off += 64) prefetch_ahead(blk + off);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[t] = group<kType>(blk, y[t], p[t], g, acc[t]);
+  }
+  if (8 * g < nb) {
+    alignas(32) uint8_t tail[8 * kBlock] = {};
+    std::memcpy(tail, row + 8 * kBlock * g, kBlock * static_cast<size_t>(nb - 8 * g));
+    for (int t = 0; t < T; ++t) acc[t] = group<kType>(tail, y[t], p[t], g, acc[t]);
+  }
+  for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]);
+}
+
+// Rows times T activation rows (act_stride bytes apart), out[t·ldo + r]: the weights are read
+// once for all T.
+template <Legacy kType, int T>
+MINIMA_AVX2 static void rows_multi(const void* w, size_t stride, int64_t n_rows, const void* a,
+                                   size_t act_stride, int64_t n, float* out, int64_t ldo) {
+  constexpr size_t kBlock = block_bytes<kType>();
+  const auto* base = static_cast<const uint8_t*>(w);
+  const int64_t nb = n / QK8_0;
+  PreparedQ8 p[T];
+  const BlockQ8_0* y[T];
+  for (int64_t b0 = 0; b0 < nb; b0 += kPassBlocks) {
+    const int64_t pb = std::min(kPassBlocks, nb - b0);
+    for (int t = 0; t < T; ++t) {
+      y[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) +
+                                                size_t(t) * act_stride) +
+             b0;
+      prepare(y[t], pb, kType == Legacy::Q4_0 ? 8 : kType == Legacy::Q5_0 ? 16 : 0, p[t]);
+    }
+    const uint8_t* row = base + kBlock * static_cast<size_t>(b0);
+    for (int64_t r = 0; r < n_rows; ++r, row += stride) {
+      float part[T];
+      row_part_multi<kType, T>(row, pb, y, p, part);
+      for (int t = 0; t < T; ++t) out[t * ldo + r] = b0 == 0 ? part[t] : out[t * ldo + r] + part[t];
+    }
+  }
+}
+
+template <Legacy kType>
+MINIMA_AVX2 static void rows_up_to_4(const void* w, size_t stride, int64_t n_rows, const void* a,
+                                     size_t act_stride, int64_t n_tok, int64_t n, float* out,
+                                     int64_t ldo) {
+  switch (n_tok) {
+    case 4:
+      return rows_multi<kType, 4>(w, stride, n_rows, a, act_stride, n, out, ldo);
+    case 3:
+      return rows_multi<kType, 3>(w, stride, n_rows, a, act_stride, n, out, ldo);
+    case 2:
+      return rows_multi<kType, 2>(w, stride, n_rows, a, act_stride, n, out, ldo);
+    default:
+      return rows_multi<kType, 1>(w, stride, n_rows, a, act_stride, n, out, ldo);
+  }
+}
+
 template <Legacy kType>
 MINIMA_AVX2 static void rows(const void* w, size_t stride, int64_t n_rows, const void* a, int64_t n,
                              float* out) {
@@ -216,6 +284,24 @@ MINIMA_AVX2 void dot_rows_q5_0(const void* w, size_t stride, int64_t n_rows, con
 MINIMA_AVX2 void dot_rows_q8_0(const void* w, size_t stride, int64_t n_rows, const void* a,
                                int64_t n, float* out) {
   rows<Legacy::Q8_0>(w, stride, n_rows, a, n, out);
+}
+
+MINIMA_AVX2 void dot_rows_multi_q4_0(const void* w, size_t stride, int64_t n_rows, const void* a,
+                                     size_t act_stride, int64_t n_tok, int64_t n, float* out,
+                                     int64_t ldo) {
+  rows_up_to_4<Legacy::Q4_0>(w, stride, n_rows, a, act_stride, n_tok, n, out, ldo);
+}
+
+MINIMA_AVX2 void dot_rows_multi_q5_0(const void* w, size_t stride, int64_t n_rows, const void* a,
+                                     size_t act_stride, int64_t n_tok, int64_t n, float* out,
+                                     int64_t ldo) {
+  rows_up_to_4<Legacy::Q5_0>(w, stride, n_rows, a, act_stride, n_tok, n, out, ldo);
+}
+
+MINIMA_AVX2 void dot_rows_multi_q8_0(const void* w, size_t stride, int64_t n_rows, const void* a,
+                                     size_t act_stride, int64_t n_tok, int64_t n, float* out,
+                                     int64_t ldo) {
+  rows_up_to_4<Legacy::Q8_0>(w, stride, n_rows, a, act_stride, n_tok, n, out, ldo);
 }
 
 }  // namespace minima::avx2

@@ -24,6 +24,12 @@ void put_dot_rows(std::array<DotRowsFn, kDTypeCount>& table) {
   put(DType::Q6_K, dot_rows_q6_k);
 }
 
+void put_dot_rows_multi(std::array<DotRowsMultiFn, kDTypeCount>& table) {
+  table[static_cast<uint32_t>(DType::Q4_0)] = dot_rows_multi_q4_0;
+  table[static_cast<uint32_t>(DType::Q5_0)] = dot_rows_multi_q5_0;
+  table[static_cast<uint32_t>(DType::Q8_0)] = dot_rows_multi_q8_0;
+}
+
 }  // namespace minima::avx2
 
 #endif  // MINIMA_HAVE_AVX2_KERNELS

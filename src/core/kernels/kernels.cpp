@@ -74,6 +74,7 @@ KernelSet avx2_table(Isa isa) {
   put<VecDotFn>(k.dot, DType::Q5_K, avx2::dot_q5_k);
   put<VecDotFn>(k.dot, DType::Q6_K, avx2::dot_q6_k);
   avx2::put_dot_rows(k.dot_rows);
+  avx2::put_dot_rows_multi(k.dot_rows_multi);
 #endif
   return k;
 }

@@ -34,6 +34,12 @@ using VecDotFn = float (*)(const void* w, const void* a, int64_t n);
 // row sits in the call), so any split of the rows over threads gives the same bits.
 using DotRowsFn = void (*)(const void* w, size_t row_stride, int64_t n_rows, const void* a,
                            int64_t n, float* out);
+// The same for up to kDotRowsMultiMax activation rows at once (act_stride bytes apart), out[t·ldo
+// + i]: each value bit-identical to DotRowsFn's for that activation, the weights read once.
+inline constexpr int64_t kDotRowsMultiMax = 4;
+using DotRowsMultiFn = void (*)(const void* w, size_t row_stride, int64_t n_rows, const void* a,
+                                size_t act_stride, int64_t n_tok, int64_t n, float* out,
+                                int64_t ldo);
 struct AttentionTile;
 using AttentionFn = void (*)(const AttentionTile& tile, float* scratch);  // core/attention.hpp
 // Prefill GEMM (core/gemm.hpp): pack 16 F32 weight rows into a [kc][16] panel, and multiply
@@ -58,7 +64,8 @@ struct KernelSet {
   std::array<QuantizeRowFn, kDTypeCount> quantize{};  // activations: Q8_0, Q8_1, Q8_K (+F32 copy)
   std::array<VecDotFn, kDTypeCount> dot{};            // weight type -> dot with its vec_dot_type
   std::array<DotRowsFn, kDTypeCount> dot_rows{};      // the same dot over several rows
-  AttentionFn attention = nullptr;                    // causal attention of one tile
+  std::array<DotRowsMultiFn, kDTypeCount> dot_rows_multi{};  // ... and tokens; may be null
+  AttentionFn attention = nullptr;                           // causal attention of one tile
   GemmPackFn gemm_pack = nullptr;
   GemmTileFn gemm_tile = nullptr;
   // Null where the table has no integer path for the type (it then takes the F32 GEMM).
