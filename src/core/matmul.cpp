@@ -107,6 +107,46 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
   });
 }
 
+void matmul_shared_input(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch,
+                         std::span<const TensorView* const> ws, const float* x, int64_t n_tok,
+                         std::span<float* const> ys, bool exact, int64_t n_decode) {
+  if (ws.size() != ys.size())
+    fail("matmul_shared_input: ", ws.size(), " weights, ", ys.size(), " outputs");
+  bool fused = !exact && n_decode == n_tok && !ws.empty() && ws[0]->ne0 <= scratch.max_in() &&
+               n_tok <= scratch.max_tokens();
+  const DType vt = ws.empty() ? DType::F32 : type_info(ws[0]->type).vec_dot_type;
+  for (const TensorView* w : ws)
+    fused = fused && w->ne0 == ws[0]->ne0 && type_info(w->type).vec_dot_type == vt;
+  if (!fused) {
+    for (size_t i = 0; i < ws.size(); ++i)
+      matmul(ks, pool, scratch, *ws[i], x, n_tok, ys[i], exact, n_decode);
+    return;
+  }
+  const int64_t n_in = ws[0]->ne0;
+  const uint8_t* act;
+  size_t act_stride;
+  if (vt == DType::F32) {
+    act = reinterpret_cast<const uint8_t*>(x);
+    act_stride = static_cast<size_t>(n_in) * sizeof(float);
+  } else {
+    const QuantizeRowFn q = ks.quantize_for(vt);
+    act_stride = row_size(vt, n_in);
+    uint8_t* buf = scratch.act().data();
+    pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
+    });
+    act = buf;
+  }
+  pool.run([&](int ith, int nth) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      const int64_t n_out = ws[i]->ne1;
+      const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
+      if (r0 < r1) gemv_rows(ks, *ws[i], r0, r1, act, act_stride, n_tok, ys[i], n_out);
+    }
+  });
+}
+
 void dequantize_row(const KernelSet& ks, const TensorView& w, int64_t r, float* dst, bool exact) {
   if (exact) {
     quant::dequantize_row_ref(w.type, w.row(r), dst, w.ne0);

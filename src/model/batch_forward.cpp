@@ -139,9 +139,11 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
     for (int64_t t = 0; t < n; ++t)
       rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
-    matmul(ks_, pool_, mm_, L.wq, xn_.data(), n, q_.data(), exact_, nd);
-    matmul(ks_, pool_, mm_, L.wk, xn_.data(), n, k_.data(), exact_, nd);
-    matmul(ks_, pool_, mm_, L.wv, xn_.data(), n, v_.data(), exact_, nd);
+    {
+      const TensorView* ws[] = {&L.wq, &L.wk, &L.wv};
+      float* ys[] = {q_.data(), k_.data(), v_.data()};
+      matmul_shared_input(ks_, pool_, mm_, ws, xn_.data(), n, ys, exact_, nd);
+    }
     for (int64_t t = 0; t < n; ++t) {
       float* q = &q_[t * qd];
       float* k = &k_[t * kd];
@@ -172,8 +174,11 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
 
     for (int64_t t = 0; t < n; ++t)
       rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
-    matmul(ks_, pool_, mm_, L.w_gate, xn_.data(), n, gate_.data(), exact_, nd);
-    matmul(ks_, pool_, mm_, L.w_up, xn_.data(), n, up_.data(), exact_, nd);
+    {
+      const TensorView* ws[] = {&L.w_gate, &L.w_up};
+      float* ys[] = {gate_.data(), up_.data()};
+      matmul_shared_input(ks_, pool_, mm_, ws, xn_.data(), n, ys, exact_, nd);
+    }
     for (int64_t i = 0; i < n * F; ++i) gate_[i] = silu(gate_[i]) * up_[i];
     matmul(ks_, pool_, mm_, L.w_down, gate_.data(), n, xn_.data(), exact_, nd);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];

@@ -88,8 +88,8 @@ MINIMA_AVX2_INLINE __m256i fifth_bits(__m256i qh) {
 
 // Eight blocks of a Q4_0 (kFive false) or Q5_0 row at blk; p: the pass, g: the group in it.
 template <bool kFive>
-MINIMA_AVX2_INLINE __m256 group_q4q5(const uint8_t* blk, const PreparedQ8& p, int64_t g,
-                                     __m256 acc) {
+MINIMA_AVX2_INLINE __m256 group_q4q5(const uint8_t* blk, const PreparedQ8& p, int64_t g, __m256 acc,
+                                     __m256 live) {
   constexpr size_t kBlock = kFive ? sizeof(BlockQ5_0) : sizeof(BlockQ4_0);
   constexpr size_t kQs = kFive ? offsetof(BlockQ5_0, qs) : offsetof(BlockQ4_0, qs);
   const __m256i nib = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
@@ -114,13 +114,16 @@ MINIMA_AVX2_INLINE __m256 group_q4q5(const uint8_t* blk, const PreparedQ8& p, in
     s[k] = _mm256_madd_epi16(s16, ones);
   }
   const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(reduce_pairs(s), load32(p.offset + 8 * g)));
-  const __m256 d = _mm256_mul_ps(halves8(blk, kBlock), _mm256_load_ps(p.d + 8 * g));
+  // live: all ones, or zero in the lanes of blocks past the row's end (their scales are then
+  // exactly 0 whatever bytes were read there).
+  const __m256 d =
+      _mm256_and_ps(_mm256_mul_ps(halves8(blk, kBlock), _mm256_load_ps(p.d + 8 * g)), live);
   return _mm256_fmadd_ps(d, f, acc);
 }
 
 // Eight blocks of a Q8_0 row at blk against the activation blocks y (natural layout).
 MINIMA_AVX2_INLINE __m256 group_q8_0(const uint8_t* blk, const BlockQ8_0* y, const PreparedQ8& p,
-                                     int64_t g, __m256 acc) {
+                                     int64_t g, __m256 acc, __m256 live) {
   constexpr size_t kBlock = sizeof(BlockQ8_0), kQs = offsetof(BlockQ8_0, qs);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i b[8];
@@ -135,7 +138,10 @@ MINIMA_AVX2_INLINE __m256 group_q8_0(const uint8_t* blk, const BlockQ8_0* y, con
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) s[k] = pair(b[k], b[k + 4]);
   const __m256 f = _mm256_cvtepi32_ps(reduce_pairs(s));
-  const __m256 d = _mm256_mul_ps(halves8(blk, kBlock), _mm256_load_ps(p.d + 8 * g));
+  // live: all ones, or zero in the lanes of blocks past the row's end (their scales are then
+  // exactly 0 whatever bytes were read there).
+  const __m256 d =
+      _mm256_and_ps(_mm256_mul_ps(halves8(blk, kBlock), _mm256_load_ps(p.d + 8 * g)), live);
   return _mm256_fmadd_ps(d, f, acc);
 }
 
@@ -150,19 +156,26 @@ constexpr size_t block_bytes() {
 
 template <Legacy kType>
 MINIMA_AVX2_INLINE __m256 group(const uint8_t* blk, const BlockQ8_0* y, const PreparedQ8& p,
-                                int64_t g, __m256 acc) {
+                                int64_t g, __m256 acc,
+                                __m256 live = _mm256_castsi256_ps(_mm256_set1_epi32(-1))) {
   if constexpr (kType == Legacy::Q8_0) {
-    return group_q8_0(blk, y, p, g, acc);
+    return group_q8_0(blk, y, p, g, acc, live);
   } else {
-    return group_q4q5<kType == Legacy::Q5_0>(blk, p, g, acc);
+    return group_q4q5<kType == Legacy::Q5_0>(blk, p, g, acc, live);
   }
+}
+
+// Lanes of the first `valid` blocks of a group set.
+MINIMA_AVX2_INLINE __m256 live_lanes(int64_t valid) {
+  return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid)),
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
 }
 
 // One row's part over a pass of nb blocks. The last partial group runs on a zero-padded copy:
 // zero blocks have scale 0 and add nothing.
 template <Legacy kType>
 MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_0* y,
-                                  const PreparedQ8& p) {
+                                  const PreparedQ8& p, uintptr_t end) {
   constexpr size_t kBlock = block_bytes<kType>();
   __m256 acc = _mm256_setzero_ps();
   int64_t g = 0;
@@ -175,9 +188,17 @@ MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_
     acc = group<kType>(blk, y, p, g, acc);
   }
   if (8 * g < nb) {
-    alignas(32) uint8_t tail[8 * kBlock] = {};
-    std::memcpy(tail, row + 8 * kBlock * g, kBlock * static_cast<size_t>(nb - 8 * g));
-    acc = group<kType>(tail, y, p, g, acc);
+    // The last partial group: read in place when a whole group's bytes are readable (the next
+    // rows follow), with the scales of the blocks past the end masked to 0; else on a
+    // zero-padded copy. Both add exactly what the valid blocks add.
+    const uint8_t* blk = row + 8 * kBlock * g;
+    if (reinterpret_cast<uintptr_t>(blk) + 8 * kBlock <= end) {
+      acc = group<kType>(blk, y, p, g, acc, live_lanes(nb - 8 * g));
+    } else {
+      alignas(32) uint8_t tail[8 * kBlock] = {};
+      std::memcpy(tail, blk, kBlock * static_cast<size_t>(nb - 8 * g));
+      acc = group<kType>(tail, y, p, g, acc);
+    }
   }
   return hsum(acc);
 }
@@ -258,12 +279,18 @@ MINIMA_AVX2 static void rows(const void* w, size_t stride, int64_t n_rows, const
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const int64_t nb = n / QK8_0;
   PreparedQ8 p;
+  // Past the last row's last byte nothing may be read (rows are contiguous only if stride says
+  // so; 0: no in-place tails).
+  const uintptr_t end =
+      stride == kBlock * static_cast<size_t>(nb)
+          ? reinterpret_cast<uintptr_t>(base + stride * static_cast<size_t>(n_rows))
+          : 0;
   for (int64_t b0 = 0; b0 < nb; b0 += kPassBlocks) {
     const int64_t pb = std::min(kPassBlocks, nb - b0);
     prepare(y + b0, pb, kType == Legacy::Q4_0 ? 8 : kType == Legacy::Q5_0 ? 16 : 0, p);
     const uint8_t* row = base + kBlock * static_cast<size_t>(b0);
     for (int64_t r = 0; r < n_rows; ++r, row += stride) {
-      const float part = row_part<kType>(row, pb, y + b0, p);
+      const float part = row_part<kType>(row, pb, y + b0, p, end);
       out[r] = b0 == 0 ? part : out[r] + part;
     }
   }
