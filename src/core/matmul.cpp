@@ -10,6 +10,30 @@
 
 namespace minima {
 
+namespace {
+
+// The decode rows' activations in the weights' vec_dot_type vt: x itself for F32, else x
+// converted row by row (threads split the rows) into the scratch's activation buffer.
+struct DecodeActs {
+  const uint8_t* rows;
+  size_t stride;  // bytes between rows
+};
+
+DecodeActs decode_acts(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, DType vt,
+                       const float* x, int64_t n_tok, int64_t n_in) {
+  if (vt == DType::F32)
+    return {reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n_in) * sizeof(float)};
+  const QuantizeRowFn q = ks.quantize_for(vt);
+  const size_t stride = row_size(vt, n_in);
+  uint8_t* buf = scratch.act().data();
+  pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) q(x + t * n_in, buf + static_cast<size_t>(t) * stride, n_in);
+  });
+  return {buf, stride};
+}
+
+}  // namespace
+
 MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
     : max_in_(max_in), max_tokens_(max_tokens) {
   // Widest activation row: F32 (4 bytes/elem) dominates every Q8 type, whose blocks are < 4
@@ -85,25 +109,11 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
   if (n_decode == 0) return;
   n_tok = n_decode;
 
-  const DType vt = type_info(w.type).vec_dot_type;
-  const uint8_t* act;
-  size_t act_stride;
-  if (vt == DType::F32) {
-    act = reinterpret_cast<const uint8_t*>(x);
-    act_stride = static_cast<size_t>(n_in) * sizeof(float);
-  } else {
-    const QuantizeRowFn q = ks.quantize_for(vt);
-    act_stride = row_size(vt, n_in);
-    uint8_t* buf = scratch.act().data();
-    pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
-    });
-    act = buf;
-  }
+  const DecodeActs a =
+      decode_acts(ks, pool, scratch, type_info(w.type).vec_dot_type, x, n_tok, n_in);
   pool.run([&](int ith, int nth) {
     const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
-    if (r0 < r1) gemv_rows(ks, w, r0, r1, act, act_stride, n_tok, y, n_out);
+    if (r0 < r1) gemv_rows(ks, w, r0, r1, a.rows, a.stride, n_tok, y, n_out);
   });
 }
 
@@ -122,27 +132,12 @@ void matmul_shared_input(const KernelSet& ks, ThreadPool& pool, MatmulScratch& s
       matmul(ks, pool, scratch, *ws[i], x, n_tok, ys[i], exact, n_decode);
     return;
   }
-  const int64_t n_in = ws[0]->ne0;
-  const uint8_t* act;
-  size_t act_stride;
-  if (vt == DType::F32) {
-    act = reinterpret_cast<const uint8_t*>(x);
-    act_stride = static_cast<size_t>(n_in) * sizeof(float);
-  } else {
-    const QuantizeRowFn q = ks.quantize_for(vt);
-    act_stride = row_size(vt, n_in);
-    uint8_t* buf = scratch.act().data();
-    pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        q(x + t * n_in, buf + static_cast<size_t>(t) * act_stride, n_in);
-    });
-    act = buf;
-  }
+  const DecodeActs a = decode_acts(ks, pool, scratch, vt, x, n_tok, ws[0]->ne0);
   pool.run([&](int ith, int nth) {
     for (size_t i = 0; i < ws.size(); ++i) {
       const int64_t n_out = ws[i]->ne1;
       const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
-      if (r0 < r1) gemv_rows(ks, *ws[i], r0, r1, act, act_stride, n_tok, ys[i], n_out);
+      if (r0 < r1) gemv_rows(ks, *ws[i], r0, r1, a.rows, a.stride, n_tok, ys[i], n_out);
     }
   });
 }
