@@ -32,6 +32,34 @@ DecodeActs decode_acts(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scr
   return {buf, stride};
 }
 
+// The prompt rows x: [n_pre, n_in] quantized for the integer GEMM of weights of type t (threads
+// split the rows), in the scratch's activation buffer.
+QActs quantize_prompt(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, DType t,
+                      const float* x, int64_t n_pre, int64_t n_in) {
+  uint8_t* buf = scratch.act().data();
+  if (qgemm_act_bytes(n_pre, n_in) > scratch.act().size())
+    fail("matmul: activation scratch too small for ", n_pre, " x ", n_in);
+  pool.run([&](int ith, int nth) {
+    qgemm_quantize(ks, t, x, n_pre, n_in, n_pre * ith / nth, n_pre * (ith + 1) / nth, buf,
+                   scratch.q8_row(ith));
+  });
+  return qgemm_acts(buf, n_pre, n_in);
+}
+
+// y: [n_pre, w.ne1] = the quantized prompt rows times w, threads splitting the rows in whole
+// 16-row panels.
+void qgemm_rows_all(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch,
+                    const TensorView& w, const QActs& acts, int64_t n_pre, float* y) {
+  const int64_t n_out = w.ne1, blocks = (n_out + 15) / 16;
+  pool.run([&](int ith, int nth) {
+    const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
+                  r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+    if (r0 < r1)
+      qgemm_rows(ks, w, r0, r1, acts, n_pre, y, n_out,
+                 reinterpret_cast<uint8_t*>(scratch.gemm_scratch(ith)));
+  });
+}
+
 }  // namespace
 
 MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
@@ -81,23 +109,9 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
     const float* xp = x + n_decode * n_in;
     float* yp = y + n_decode * n_out;
     if (has_qgemm(ks, w.type)) {
-      // Integer path: the prompt rows are quantized once (threads split the tokens), then
-      // threads split the weight rows.
-      uint8_t* buf = scratch.act().data();
-      if (qgemm_act_bytes(n_pre, n_in) > scratch.act().size())
-        fail("matmul: activation scratch too small for ", n_pre, " x ", n_in);
-      pool.run([&](int ith, int nth) {
-        qgemm_quantize(ks, w.type, xp, n_pre, n_in, n_pre * ith / nth, n_pre * (ith + 1) / nth, buf,
-                       scratch.q8_row(ith));
-      });
-      const QActs acts = qgemm_acts(buf, n_pre, n_in);
-      pool.run([&](int ith, int nth) {
-        const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
-                      r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
-        if (r0 < r1)
-          qgemm_rows(ks, w, r0, r1, acts, n_pre, yp, n_out,
-                     reinterpret_cast<uint8_t*>(scratch.gemm_scratch(ith)));
-      });
+      // Integer path: the prompt rows are quantized once, then threads split the weight rows.
+      qgemm_rows_all(ks, pool, scratch, w,
+                     quantize_prompt(ks, pool, scratch, w.type, xp, n_pre, n_in), n_pre, yp);
     } else {
       pool.run([&](int ith, int nth) {
         const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
@@ -122,9 +136,21 @@ void matmul_shared_input(const KernelSet& ks, ThreadPool& pool, MatmulScratch& s
                          std::span<float* const> ys, bool exact, int64_t n_decode) {
   if (ws.size() != ys.size())
     fail("matmul_shared_input: ", ws.size(), " weights, ", ys.size(), " outputs");
-  bool fused = !exact && n_decode == n_tok && !ws.empty() && ws[0]->ne0 <= scratch.max_in() &&
-               n_tok <= scratch.max_tokens();
-  const DType vt = ws.empty() ? DType::F32 : type_info(ws[0]->type).vec_dot_type;
+  if (ws.empty()) return;
+  const bool fits = ws[0]->ne0 <= scratch.max_in() && n_tok <= scratch.max_tokens();
+  // All prompt rows, integer path for every weight with one code offset: one quantization.
+  bool prompt = !exact && n_decode == 0 && fits;
+  for (const TensorView* w : ws)
+    prompt = prompt && has_qgemm(ks, w->type) && qgemm_bias(w->type) == qgemm_bias(ws[0]->type) &&
+             w->ne0 == ws[0]->ne0;
+  if (prompt) {
+    const QActs acts = quantize_prompt(ks, pool, scratch, ws[0]->type, x, n_tok, ws[0]->ne0);
+    for (size_t i = 0; i < ws.size(); ++i)
+      qgemm_rows_all(ks, pool, scratch, *ws[i], acts, n_tok, ys[i]);
+    return;
+  }
+  bool fused = !exact && n_decode == n_tok && fits;
+  const DType vt = type_info(ws[0]->type).vec_dot_type;
   for (const TensorView* w : ws)
     fused = fused && w->ne0 == ws[0]->ne0 && type_info(w->type).vec_dot_type == vt;
   if (!fused) {

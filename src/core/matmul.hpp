@@ -59,7 +59,8 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
 // ys[i] = x · ws[i]ᵀ for weights that share the input (q/k/v, gate/up), with the bits of separate
 // matmul() calls. When every row is a decode row and the weights take the same activation type,
 // the input is converted once and one pool run covers all the weights (one synchronisation
-// instead of one per weight, which matters for small models); otherwise it is separate calls.
+// instead of one per weight, which matters for small models); when every row is a prompt row on
+// the integer path with one code offset, the input is quantized once; otherwise separate calls.
 void matmul_shared_input(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch,
                          std::span<const TensorView* const> ws, const float* x, int64_t n_tok,
                          std::span<float* const> ys, bool exact, int64_t n_decode);

@@ -290,3 +290,52 @@ TEST(Matmul, RowsDoNotDependOnTheirNeighbours) {
 
 }  // namespace
 }  // namespace minima
+
+namespace minima {
+namespace {
+
+// matmul_shared_input (one activation conversion for weights sharing an input) gives each output
+// the bits of its own matmul() call: all-decode, all-prompt and mixed batches, weights of one type
+// and of types with different code offsets or activation types.
+TEST(Matmul, SharedInputEqualsSeparateCalls) {
+  std::mt19937 rng(58);
+  const std::vector<std::vector<DType>> groups = {{DType::Q4_0, DType::Q4_0, DType::Q4_0},
+                                                  {DType::Q8_0, DType::Q8_0},
+                                                  {DType::Q4_K, DType::Q4_K, DType::Q6_K},
+                                                  {DType::F16, DType::F16},
+                                                  {DType::Q4_0, DType::Q4_K}};
+  const int64_t k = 512, n_tok = 11;
+  for (const auto& types : groups) {
+    std::vector<Problem> ps;
+    for (size_t i = 0; i < types.size(); ++i)
+      ps.push_back(make_problem(types[i], 40 + 16 * int64_t(i), k, n_tok, rng));
+    const auto x = test::gaussian(n_tok * k, rng);
+    for (Isa isa : test::runnable_isas()) {
+      const KernelSet& ks = kernels_for(isa);
+      ThreadPool pool(2);
+      MatmulScratch ms(k, n_tok, 2);
+      for (int64_t n_decode : {int64_t{0}, n_tok, int64_t{3}}) {
+        std::vector<TensorView> views;
+        for (const auto& p : ps) views.push_back(p.view());
+        std::vector<const TensorView*> ws;
+        std::vector<std::vector<float>> got(ps.size()), want(ps.size());
+        std::vector<float*> ys;
+        for (size_t i = 0; i < ps.size(); ++i) {
+          ws.push_back(&views[i]);
+          got[i].assign(size_t(n_tok * ps[i].n_out), -1.0f);
+          want[i].assign(got[i].size(), -2.0f);
+          ys.push_back(got[i].data());
+          matmul(ks, pool, ms, views[i], x.data(), n_tok, want[i].data(), false, n_decode);
+        }
+        matmul_shared_input(ks, pool, ms, ws, x.data(), n_tok, ys, false, n_decode);
+        for (size_t i = 0; i < ps.size(); ++i)
+          ASSERT_EQ(0, std::memcmp(want[i].data(), got[i].data(), got[i].size() * 4))
+              << isa_name(isa) << " weight " << i << " (" << type_info(types[i]).name
+              << ") n_decode=" << n_decode;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace minima
