@@ -181,7 +181,7 @@ MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_
   int64_t g = 0;
   for (; 8 * (g + 1) <= nb; ++g) {
     const uint8_t* blk = row + 8 * kBlock * g;
-    // The thread's rows are one ascending stream; asking for it kPrefetchBytes ahead keeps more
+    // The thread's rows are one ascending stream; asking for it ahead (prefetch_ahead) keeps more
     // lines in flight than the hardware prefetcher does on its own (addresses past the end are
     // harmless: a prefetch never faults).
     for (size_t off = 0; off < 8 * kBlock; off += 64) prefetch_ahead(blk + off);

@@ -33,7 +33,7 @@ double best_seconds(int reps, F&& f) {
 __attribute__((target("avx2"))) float sum_avx2(const float* p, size_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t i = 0; i + 32 <= n; i += 32) {
-    // Requested 2 KiB ahead, as the decode kernels do (avx2_rows.hpp): the peak they can reach.
+    // Requested ahead like the decode kernels (avx2_rows.hpp): the peak such a stream can reach.
     __builtin_prefetch(p + i + 512);
     __builtin_prefetch(p + i + 528);
     a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
