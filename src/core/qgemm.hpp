@@ -92,18 +92,14 @@ size_t qgemm_scratch_bytes();
 void qgemm_rows(const KernelSet& ks, const TensorView& w, int64_t r0, int64_t r1, const QActs& a,
                 int64_t n_tok, float* y, int64_t ldy, uint8_t* scratch);
 
-// Packing, shared by every table: the codes of 16 rows × 32 elements are unpacked row-major,
-// then laid out in groups by a transpose (the part that differs per instruction set):
-// out[g·64 + 4·i + e] = rows[i·32 + 4·g + e].
-using QgemmTransposeFn = void (*)(const uint8_t* rows, uint8_t* out);
-void qgemm_transpose_ref(const uint8_t* rows, uint8_t* out);
-// rows: n_rows (<= 16) weight rows of type t at row_stride bytes, each from the block that starts
-// the k-range (for the K-quants a multiple of 256); writes kc / 32 panel blocks.
-void qgemm_pack(DType t, QgemmTransposeFn transpose, const void* rows, size_t row_stride,
-                int64_t n_rows, int64_t kc, uint8_t* panel);
+// Scalar reference of the pack entries (qgemm_pack.cpp): rows: n_rows (<= 16) weight rows of type
+// t at row_stride bytes, each from the block that starts the k-range (for the K-quants a multiple
+// of 256); writes kc / 32 panel blocks, codes in plain loops, then qgemm_pack_scales.
+void qgemm_pack_ref(DType t, const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
+                    uint8_t* panel);
 
-// The scale rows alone (what qgemm_pack writes after the codes of each block), for fast packs that
-// write the codes themselves.
+// The scale rows alone (what the packs write after the codes of each block), shared by the
+// reference and the fast packs, which write the codes themselves.
 void qgemm_pack_scales(DType t, const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
                        uint8_t* panel);
 

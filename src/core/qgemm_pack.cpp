@@ -1,7 +1,7 @@
-// Repacking weight rows into integer-GEMM panels (layout: core/qgemm.hpp): per block of 32, the
-// codes of up to 16 rows are unpacked row-major (plain loops, per format), handed to the table's
-// transpose, and the block's scales are written as floats computed exactly as the reference
-// dequantizers compute them (so the panel's w = d·(u − bias) or d·u + n is the dequantized value).
+// Repacking weight rows into integer-GEMM panels (layout: core/qgemm.hpp): the scalar reference
+// pack (codes unpacked by plain loops per format, written in the panel's group order) and the
+// scale rows every pack shares, floats computed exactly as the reference dequantizers compute
+// them (so the panel's w = d·(u − bias) or d·u + n is the dequantized value).
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -15,8 +15,7 @@ namespace {
 
 constexpr int64_t kP = kQgemmPanelRows;
 
-// Codes (u = code + bias) of block b (32 elements) of a row starting at a k-range's first block,
-// and its scale row values (two for Min / Halves).
+// Codes (u = code + bias) of block b (32 elements) of a row starting at a k-range's first block.
 void block_q4_0(const uint8_t* row, int64_t b, uint8_t* u) {
   BlockQ4_0 x;
   std::memcpy(&x, row + b * int64_t(sizeof x), sizeof x);
@@ -32,7 +31,7 @@ void block_q8_0(const uint8_t* row, int64_t b, uint8_t* u) {
   for (int j = 0; j < 32; ++j) u[j] = static_cast<uint8_t>(x.qs[j] + 128);
 }
 
-// Q4_K / Q5_K: sub-block j of super-block i; d·sc and −dmin·m as dequantize_4k5k computes them.
+// Q4_K / Q5_K: sub-block j = b % 8 of super-block b / 8 (5th bit from qh for Q5_K).
 template <bool kFive>
 void block_4k5k(const uint8_t* row, int64_t b, uint8_t* u) {
   using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
@@ -46,8 +45,7 @@ void block_4k5k(const uint8_t* row, int64_t b, uint8_t* u) {
   }
 }
 
-// Q6_K: elements 32j .. 32j+31 of super-block i, raw 6-bit codes (bias 32), and the scales of
-// their two 16-element halves.
+// Q6_K: elements 32j .. 32j+31 of super-block b / 8 (j = b % 8), raw 6-bit codes (bias 32).
 void block_q6_k(const uint8_t* row, int64_t b, uint8_t* u) {
   const auto* x = reinterpret_cast<const BlockQ6_K*>(row) + b / 8;
   const int j = static_cast<int>(b % 8), h = j / 4, quarter = j % 4;
@@ -59,7 +57,8 @@ void block_q6_k(const uint8_t* row, int64_t b, uint8_t* u) {
   }
 }
 
-// The scale rows of blocks [0, nb) of a row: f0 (d_w, or d_lo) and f1 (the negated min, or d_hi).
+// The scale rows of blocks [0, nb) of a row: f0 (d_w, or d_lo) and f1 (the negated min, or d_hi);
+// d·sc and −dmin·m for the K-quants as dequantize_4k5k computes them.
 void scales_row(DType t, const uint8_t* row, int64_t nb, float* f0, float* f1) {
   switch (t) {
     case DType::Q4_0:
@@ -179,20 +178,21 @@ void qgemm_pack_scales(DType t, const void* rows, size_t row_stride, int64_t n_r
   }
 }
 
-void qgemm_pack(DType t, QgemmTransposeFn transpose, const void* rows, size_t row_stride,
-                int64_t n_rows, int64_t kc, uint8_t* panel) {
+void qgemm_pack_ref(DType t, const void* rows, size_t row_stride, int64_t n_rows, int64_t kc,
+                    uint8_t* panel) {
   const BlockFn block = block_fn(t);
   const int64_t bytes = qgemm_block_bytes(qgemm_kind(t));
-  alignas(64) uint8_t codes[kP * 32];
+  uint8_t codes[32];
   for (int64_t b = 0; b < kc / kQgemmBlock; ++b) {
+    uint8_t* out = panel + b * bytes;
     for (int64_t i = 0; i < kP; ++i) {
       if (i < n_rows) {
-        block(static_cast<const uint8_t*>(rows) + size_t(i) * row_stride, b, codes + 32 * i);
+        block(static_cast<const uint8_t*>(rows) + size_t(i) * row_stride, b, codes);
       } else {
-        std::memset(codes + 32 * i, 0, 32);
+        std::memset(codes, 0, sizeof codes);
       }
+      for (int j = 0; j < 32; ++j) out[(j / 4) * 64 + 4 * i + j % 4] = codes[j];
     }
-    transpose(codes, panel + b * bytes);
   }
   qgemm_pack_scales(t, rows, row_stride, n_rows, kc, panel);
 }

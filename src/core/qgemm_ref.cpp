@@ -7,12 +7,6 @@
 
 namespace minima {
 
-void qgemm_transpose_ref(const uint8_t* rows, uint8_t* out) {
-  for (int g = 0; g < 8; ++g)
-    for (int i = 0; i < 16; ++i)
-      for (int e = 0; e < 4; ++e) out[g * 64 + 4 * i + e] = rows[i * 32 + 4 * g + e];
-}
-
 void qgemm_tile_ref(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind kind,
                     const QActs& a, int64_t n_tok, float* y, int64_t ldy, bool accumulate) {
   constexpr int64_t kP = kQgemmPanelRows;

@@ -59,7 +59,7 @@ int64_t min_k(DType t) {
 }
 
 void ref_pack(DType t, const void* rows, size_t stride, int64_t n_rows, int64_t kc, uint8_t* out) {
-  qgemm_pack(t, qgemm_transpose_ref, rows, stride, n_rows, kc, out);
+  qgemm_pack_ref(t, rows, stride, n_rows, kc, out);
 }
 
 // What the contract says a packed element means, as float: must equal the reference dequantizer.

@@ -30,9 +30,8 @@ void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x
 // avx512_qgemm.cpp: the integer GEMM (contracts: core/qgemm.hpp).
 void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind kind, const QActs& a,
                 int64_t n_tok, float* y, int64_t ldy, bool accumulate);
-// The code transpose of the packing (contract: qgemm_transpose_ref), and the pack entries of
-// every type with an integer path (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
-void qgemm_transpose(const uint8_t* rows, uint8_t* out);
+// The pack entries (contract: qgemm_pack_ref) of every type with an integer path (Q4_0, Q8_0,
+// Q4_K, Q5_K, Q6_K).
 void put_qgemm_packs(std::array<QgemmPackFn, kDTypeCount>& table);
 
 }  // namespace minima::avx512

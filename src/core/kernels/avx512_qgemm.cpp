@@ -8,11 +8,11 @@
 // contract's order. Two panels per tile halve the activation broadcasts per vpdpbusd, which keeps
 // the loads below the dot-product issue rate.
 //
-// Packing: the codes of 16 rows are unpacked row-major by the shared code (core/qgemm_pack.cpp)
-// and transposed here in registers: rows i and i + 8 share a zmm, and an 8 × 8 dword transpose
-// within both 256-bit halves (unpack 32, unpack 64, then a two-source qword permute) leaves
-// group g's 16 row dwords in register g. No gathers: they are slow on CPUs with the Gather Data
-// Sampling mitigation.
+// Packing: the codes of 16 rows are unpacked with vector integer ops, one 32-byte register per row
+// and block, and transposed in registers: rows i and i + 8 share a zmm, and an 8 × 8 dword
+// transpose within both 256-bit halves (unpack 32, unpack 64, then a two-source qword permute)
+// leaves group g's 16 row dwords in register g. No gathers: they are slow on CPUs with the Gather
+// Data Sampling mitigation.
 #include "core/kernels/avx512.hpp"
 
 #ifdef MINIMA_HAVE_AVX512_KERNELS
@@ -195,22 +195,12 @@ MINIMA_AVX512 static inline void transpose_regs(const __m512i (&x)[8], uint8_t* 
   }
 }
 
-MINIMA_AVX512 static void transpose(const uint8_t* rows, uint8_t* out) {
-  __m512i x[8];
-  for (int i = 0; i < 8; ++i) {
-    const __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows + 32 * i));
-    const __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows + 32 * (i + 8)));
-    x[i] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-  }
-  transpose_regs(x, out);
-}
-
 MINIMA_AVX512 static inline __m256i load32(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
 // The 32 codes (u = code + bias, in element order) of block b of a row, per format: the same
-// values as qgemm_pack's plain loops (core/qgemm_pack.cpp), with vector integer ops.
+// values as qgemm_pack_ref's plain loops (core/qgemm_pack.cpp), with vector integer ops.
 template <DType T>
 MINIMA_AVX512 static inline __m256i codes(const uint8_t* row, int64_t b) {
   const __m256i nib = _mm256_set1_epi8(0x0F);
@@ -277,10 +267,6 @@ MINIMA_AVX512 void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t k
     case QgemmKind::Halves:
       return tokens<QgemmKind::Halves>(panels, n_panels, kc, a, n_tok, y, ldy, accumulate);
   }
-}
-
-void qgemm_transpose(const uint8_t* rows, uint8_t* out) {
-  transpose(rows, out);
 }
 
 void put_qgemm_packs(std::array<QgemmPackFn, kDTypeCount>& table) {
