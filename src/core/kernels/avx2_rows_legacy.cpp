@@ -171,13 +171,17 @@ MINIMA_AVX2_INLINE __m256 live_lanes(int64_t valid) {
                                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
 }
 
-// One row's part over a pass of nb blocks. The last partial group runs on a zero-padded copy:
-// zero blocks have scale 0 and add nothing.
-template <Legacy kType>
-MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_0* y,
-                                  const PreparedQ8& p, uintptr_t end) {
+// One row's part over a pass of nb blocks, for T activations at once (T = 1: the one-token dot).
+// Each token's value comes from the same group<kType> calls on the same inputs in the same order
+// whatever T is, so it has the one-token bits; the weight loads and unpacking that group<kType>
+// repeats per token are the same expressions on the same bytes, which the compiler computes once.
+// end: the first byte past the matrix that may not be read (0: none may be read past the row).
+template <Legacy kType, int T>
+MINIMA_AVX2_INLINE void row_part(const uint8_t* row, int64_t nb, const BlockQ8_0* const* y,
+                                 const PreparedQ8* p, uintptr_t end, float* out) {
   constexpr size_t kBlock = block_bytes<kType>();
-  __m256 acc = _mm256_setzero_ps();
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   int64_t g = 0;
   for (; 8 * (g + 1) <= nb; ++g) {
     const uint8_t* blk = row + 8 * kBlock * g;
@@ -185,7 +189,8 @@ MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_
     // lines in flight than the hardware prefetcher does on its own (addresses past the end are
     // harmless: a prefetch never faults).
     for (size_t off = 0; off < 8 * kBlock; off += 64) prefetch_ahead(blk + off);
-    acc = group<kType>(blk, y, p, g, acc);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[t] = group<kType>(blk, y[t], p[t], g, acc[t]);
   }
   if (8 * g < nb) {
     // The last partial group: read in place when a whole group's bytes are readable (the next
@@ -193,37 +198,13 @@ MINIMA_AVX2_INLINE float row_part(const uint8_t* row, int64_t nb, const BlockQ8_
     // zero-padded copy. Both add exactly what the valid blocks add.
     const uint8_t* blk = row + 8 * kBlock * g;
     if (reinterpret_cast<uintptr_t>(blk) + 8 * kBlock <= end) {
-      acc = group<kType>(blk, y, p, g, acc, live_lanes(nb - 8 * g));
+      const __m256 live = live_lanes(nb - 8 * g);
+      for (int t = 0; t < T; ++t) acc[t] = group<kType>(blk, y[t], p[t], g, acc[t], live);
     } else {
       alignas(32) uint8_t tail[8 * kBlock] = {};
       std::memcpy(tail, blk, kBlock * static_cast<size_t>(nb - 8 * g));
-      acc = group<kType>(tail, y, p, g, acc);
+      for (int t = 0; t < T; ++t) acc[t] = group<kType>(tail, y[t], p[t], g, acc[t]);
     }
-  }
-  return hsum(acc);
-}
-
-// The same for T activations at once: each token's value is computed by exactly the operations of
-// row_part (group<kType> on the same inputs, in the same order), so it has row_part's bits; the
-// weight loads and unpacking that group<kType> repeats per token are the same expressions on the
-// same bytes, which the compiler computes once.
-template <Legacy kType, int T>
-MINIMA_AVX2_INLINE void row_part_multi(const uint8_t* row, int64_t nb, const BlockQ8_0* const* y,
-                                       const PreparedQ8* p, float* out) {
-  constexpr size_t kBlock = block_bytes<kType>();
-  __m256 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
-  int64_t g = 0;
-  for (; 8 * (g + 1) <= nb; ++g) {
-    const uint8_t* blk = row + 8 * kBlock * g;
-    for (size_t off = 0; off < 8 * kBlock; off += 64) prefetch_ahead(blk + off);
-#pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) acc[t] = group<kType>(blk, y[t], p[t], g, acc[t]);
-  }
-  if (8 * g < nb) {
-    alignas(32) uint8_t tail[8 * kBlock] = {};
-    std::memcpy(tail, row + 8 * kBlock * g, kBlock * static_cast<size_t>(nb - 8 * g));
-    for (int t = 0; t < T; ++t) acc[t] = group<kType>(tail, y[t], p[t], g, acc[t]);
   }
   for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]);
 }
@@ -236,6 +217,12 @@ MINIMA_AVX2 static void rows_multi(const void* w, size_t stride, int64_t n_rows,
   constexpr size_t kBlock = block_bytes<kType>();
   const auto* base = static_cast<const uint8_t*>(w);
   const int64_t nb = n / QK8_0;
+  // Past the last row's last byte nothing may be read (rows are contiguous only if stride says
+  // so; 0: no in-place tails).
+  const uintptr_t end =
+      stride == kBlock * static_cast<size_t>(nb)
+          ? reinterpret_cast<uintptr_t>(base + stride * static_cast<size_t>(n_rows))
+          : 0;
   PreparedQ8 p[T];
   const BlockQ8_0* y[T];
   for (int64_t b0 = 0; b0 < nb; b0 += kPassBlocks) {
@@ -249,7 +236,7 @@ MINIMA_AVX2 static void rows_multi(const void* w, size_t stride, int64_t n_rows,
     const uint8_t* row = base + kBlock * static_cast<size_t>(b0);
     for (int64_t r = 0; r < n_rows; ++r, row += stride) {
       float part[T];
-      row_part_multi<kType, T>(row, pb, y, p, part);
+      row_part<kType, T>(row, pb, y, p, end, part);
       for (int t = 0; t < T; ++t) out[t * ldo + r] = b0 == 0 ? part[t] : out[t * ldo + r] + part[t];
     }
   }
@@ -274,26 +261,7 @@ MINIMA_AVX2 static void rows_up_to_4(const void* w, size_t stride, int64_t n_row
 template <Legacy kType>
 MINIMA_AVX2 static void rows(const void* w, size_t stride, int64_t n_rows, const void* a, int64_t n,
                              float* out) {
-  constexpr size_t kBlock = block_bytes<kType>();
-  const auto* base = static_cast<const uint8_t*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / QK8_0;
-  PreparedQ8 p;
-  // Past the last row's last byte nothing may be read (rows are contiguous only if stride says
-  // so; 0: no in-place tails).
-  const uintptr_t end =
-      stride == kBlock * static_cast<size_t>(nb)
-          ? reinterpret_cast<uintptr_t>(base + stride * static_cast<size_t>(n_rows))
-          : 0;
-  for (int64_t b0 = 0; b0 < nb; b0 += kPassBlocks) {
-    const int64_t pb = std::min(kPassBlocks, nb - b0);
-    prepare(y + b0, pb, kType == Legacy::Q4_0 ? 8 : kType == Legacy::Q5_0 ? 16 : 0, p);
-    const uint8_t* row = base + kBlock * static_cast<size_t>(b0);
-    for (int64_t r = 0; r < n_rows; ++r, row += stride) {
-      const float part = row_part<kType>(row, pb, y + b0, p, end);
-      out[r] = b0 == 0 ? part : out[r] + part;
-    }
-  }
+  rows_multi<kType, 1>(w, stride, n_rows, a, 0, n, out, 0);
 }
 
 }  // namespace
