@@ -1,6 +1,7 @@
 #include "core/matmul.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/gemm.hpp"
@@ -11,6 +12,12 @@
 namespace minima {
 
 namespace {
+
+// Thread ith's share of n_out prompt-path rows, in whole 16-row panels so its strips stay whole.
+std::pair<int64_t, int64_t> panel_range(int64_t n_out, int ith, int nth) {
+  const int64_t blocks = (n_out + 15) / 16;
+  return {std::min(n_out, blocks * ith / nth * 16), std::min(n_out, blocks * (ith + 1) / nth * 16)};
+}
 
 // The decode rows' activations in the weights' vec_dot_type vt: x itself for F32, else x
 // converted row by row (threads split the rows) into the scratch's activation buffer.
@@ -50,10 +57,9 @@ QActs quantize_prompt(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scra
 // 16-row panels.
 void qgemm_rows_all(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch,
                     const TensorView& w, const QActs& acts, int64_t n_pre, float* y) {
-  const int64_t n_out = w.ne1, blocks = (n_out + 15) / 16;
+  const int64_t n_out = w.ne1;
   pool.run([&](int ith, int nth) {
-    const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
-                  r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+    const auto [r0, r1] = panel_range(n_out, ith, nth);
     if (r0 < r1)
       qgemm_rows(ks, w, r0, r1, acts, n_pre, y, n_out,
                  reinterpret_cast<uint8_t*>(scratch.gemm_scratch(ith)));
@@ -104,8 +110,7 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
   }
 
   if (n_decode < n_tok) {
-    // Row ranges in multiples of 16 so each thread's strips stay whole.
-    const int64_t blocks = (n_out + 15) / 16, n_pre = n_tok - n_decode;
+    const int64_t n_pre = n_tok - n_decode;
     const float* xp = x + n_decode * n_in;
     float* yp = y + n_decode * n_out;
     if (has_qgemm(ks, w.type)) {
@@ -114,8 +119,7 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
                      quantize_prompt(ks, pool, scratch, w.type, xp, n_pre, n_in), n_pre, yp);
     } else {
       pool.run([&](int ith, int nth) {
-        const int64_t r0 = std::min(n_out, blocks * ith / nth * 16),
-                      r1 = std::min(n_out, blocks * (ith + 1) / nth * 16);
+        const auto [r0, r1] = panel_range(n_out, ith, nth);
         if (r0 < r1) gemm_rows(ks, w, r0, r1, xp, n_pre, yp, n_out, scratch.gemm_scratch(ith));
       });
     }
