@@ -30,8 +30,8 @@
 namespace minima {
 namespace {
 
-// Lengths of 1..8 blocks (9 and 17 for the 32-element formats: one group of eight plus a
-// remainder), float types 1..300 elements and 4096.
+// Lengths of 1..8 blocks (for the 32-element formats also 9, 17: a group of eight plus a
+// remainder; 15, 16, 31, 32, 33: around groups of sixteen), float types 1..300 elements and 4096.
 std::vector<int64_t> lengths(DType t) {
   const int64_t bs = type_info(t).block_size;
   std::vector<int64_t> v;
@@ -41,8 +41,7 @@ std::vector<int64_t> lengths(DType t) {
   }
   for (int64_t b = 1; b <= 8; ++b) v.push_back(b * bs);
   if (bs == 32) {
-    v.push_back(9 * bs);
-    v.push_back(17 * bs);
+    for (int64_t b : {9, 15, 16, 17, 31, 32, 33}) v.push_back(b * bs);
   }
   return v;
 }

@@ -113,7 +113,8 @@ int cmd_bench(int argc, char** argv, int first) {
           "BF16 dot:   %s\n",
           c.pool->size(), std::string(isa_name(c.kernels->isa)).c_str(), peaks.read_gbps,
           peaks.int8_gops, peaks.int8_kind.c_str(), peaks.fp32_gflops,
-          peaks.bf16_gflops > 0 ? "yes" : "not available");
+          peaks.bf16_gflops > 0 ? (std::to_string(int(peaks.bf16_gflops + 0.5)) + " GFLOP/s (avx512 vdpbf16ps)").c_str()
+                                : "not available");
     }
     return 0;
   }

@@ -34,6 +34,12 @@ void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind k
 // Q4_K, Q5_K, Q6_K).
 void put_qgemm_packs(std::array<QgemmPackFn, kDTypeCount>& table);
 
+// avx512_rows.cpp: the decode row dots of Q4_0 and Q8_0, one token and several (contracts:
+// DotRowsFn, DotRowsMultiFn). They also need AVX512_VBMI: only put them in a table when
+// cpu_has_avx512_vbmi().
+void put_dot_rows(std::array<DotRowsFn, kDTypeCount>& rows,
+                  std::array<DotRowsMultiFn, kDTypeCount>& multi);
+
 }  // namespace minima::avx512
 
 #endif

@@ -18,6 +18,8 @@ namespace {
 struct CpuFeatures {
   bool avx2 = false;    // AVX2 + FMA + F16C + OS YMM state
   bool avx512 = false;  // avx2 + AVX512 F/BW/DQ/VL/VNNI + OS ZMM state
+  bool vbmi = false;    // avx512 + AVX512_VBMI
+  bool bf16 = false;    // avx512 + AVX512_BF16
 };
 
 CpuFeatures read_features() {
@@ -39,6 +41,12 @@ CpuFeatures read_features() {
                       ((c >> 11) & 1);  // ecx bit 11: AVX512_VNNI
   f.avx2 = avx2 && fma && f16c && os_ymm;
   f.avx512 = f.avx2 && avx512 && os_zmm;
+  f.vbmi = f.avx512 && ((c >> 1) & 1);  // ecx bit 1: AVX512_VBMI
+  if (a >= 1) {                           // leaf 7 subleaf 1, eax bit 5: AVX512_BF16
+    unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+    __cpuid_count(7, 1, a1, b1, c1, d1);
+    f.bf16 = f.avx512 && ((a1 >> 5) & 1);
+  }
 #endif
   return f;
 }
@@ -79,6 +87,9 @@ bool cpu_supports(Isa isa) {
   }
   return false;
 }
+
+bool cpu_has_avx512_vbmi() { return features().vbmi; }
+bool cpu_has_avx512_bf16() { return features().bf16; }
 
 Isa resolve_isa(std::string_view request, Isa best) {
   if (request.empty()) return best;

@@ -26,6 +26,12 @@ bool cpu_supports(Isa isa);
 // a request above best, throws Error naming the value and what the CPU has.
 Isa resolve_isa(std::string_view request, Isa best);
 
+// AVX512_VBMI (byte permutes) on top of Isa::Avx512: Ice Lake, Sapphire Rapids, Zen 4 and later
+// have it, Cascade Lake does not. The AVX-512 table takes its decode row dots only with it.
+bool cpu_has_avx512_vbmi();
+// AVX512_BF16 (vdpbf16ps) on top of Isa::Avx512: Cooper Lake, Sapphire Rapids, Zen 4 and later.
+bool cpu_has_avx512_bf16();
+
 using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 using VecDotFn = float (*)(const void* w, const void* a, int64_t n);
