@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev
   libpcre2-dev                      # BPE pre-tokenizer regexes (Unicode classes)
   libicu-dev                        # Unicode normalization / categories for tokenizers
+  libtomlplusplus-dev               # training recipes (minima train --config recipe.toml)
   python3 python3-numpy             # conformance/check_rule.py (the pack's own rule checker)
   time                              # peak RSS in bench/compare_llama.py
 )
