@@ -28,6 +28,10 @@ void gemm_pack(const float* rows, int64_t ld, int64_t kc, float* panel);
 void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x, int64_t ldx,
                int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
+// avx2_sgemm.cpp: the 6 × 16 training GEMM microkernel (contract: SgemmMicroF32Fn).
+void sgemm_micro_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                     bool load_c);
+
 // avx2_dequant.cpp
 void dequantize_q4_1(const void* src, float* dst, int64_t n);
 void dequantize_q5_0(const void* src, float* dst, int64_t n);

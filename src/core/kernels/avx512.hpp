@@ -34,6 +34,14 @@ void qgemm_tile(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind k
 // Q4_K, Q5_K, Q6_K).
 void put_qgemm_packs(std::array<QgemmPackFn, kDTypeCount>& table);
 
+// avx512_sgemm.cpp: the 12 × 32 training GEMM microkernels (contracts: SgemmMicroF32Fn,
+// SgemmMicroBf16Fn; the BF16 one needs AVX512_BF16: only put it in a table when
+// cpu_has_avx512_bf16()).
+void sgemm_micro_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                     bool load_c);
+void sgemm_micro_bf16(int64_t kc, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc,
+                      bool load_c);
+
 // avx512_rows.cpp: the decode row dots of Q4_0 and Q8_0, one token and several (contracts:
 // DotRowsFn, DotRowsMultiFn). They also need AVX512_VBMI: only put them in a table when
 // cpu_has_avx512_vbmi().

@@ -63,6 +63,20 @@ using QgemmPackFn = void (*)(const void* rows, size_t row_stride, int64_t n_rows
 using QgemmTileFn = void (*)(const uint8_t* panels, int64_t n_panels, int64_t kc, QgemmKind kind,
                              const QActs& a, int64_t n_tok, float* y, int64_t ldy, bool accumulate);
 
+// Training GEMM microkernels (core/sgemm.hpp): one mr × nr tile of C at c (row stride ldc) gets
+// (load_c ? c : 0) + Σ_k a[k·mr + i]·b[k·nr + j], a chain in increasing k. BF16: a and b hold
+// bfloat16 pairs, a: [kc/2][mr][2], b: [kc/2][nr][2], kc even.
+using SgemmMicroF32Fn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                 bool load_c);
+using SgemmMicroBf16Fn = void (*)(int64_t kc, const uint16_t* a, const uint16_t* b, float* c,
+                                  int64_t ldc, bool load_c);
+inline constexpr int kSgemmMaxMr = 16, kSgemmMaxNr = 32;
+struct SgemmKernels {
+  int mr = 4, nr = 8;  // tile of both microkernels (≤ kSgemmMaxMr × kSgemmMaxNr)
+  SgemmMicroF32Fn f32 = nullptr;
+  SgemmMicroBf16Fn bf16 = nullptr;  // null where the CPU has no BF16 dot instruction
+};
+
 struct KernelSet {
   Isa isa;
   // Indexed by ggml type id; null where the type has no such kernel.
@@ -77,6 +91,7 @@ struct KernelSet {
   // Null where the table has no integer path for the type (it then takes the F32 GEMM).
   std::array<QgemmPackFn, kDTypeCount> qgemm_pack{};
   QgemmTileFn qgemm_tile = nullptr;
+  SgemmKernels sgemm;
 
   VecDotFn dot_for(DType t) const { return dot[static_cast<uint32_t>(t)]; }
   DotRowsFn dot_rows_for(DType t) const { return dot_rows[static_cast<uint32_t>(t)]; }
