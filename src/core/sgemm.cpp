@@ -4,7 +4,9 @@
 #include "core/sgemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/fp16.hpp"
@@ -19,7 +21,39 @@ GemmWorkspace::GemmWorkspace(int n_threads) {
     t.b.assign(size_t((kSgemmNc + kSgemmMaxNr) * kSgemmKc), 0.0f);
     t.tile.assign(size_t(kSgemmMaxMr * kSgemmMaxNr), 0.0f);
   }
+  for (auto& b : shared_b_) b.assign(size_t((kSgemmNc + kSgemmMaxNr) * kSgemmKc), 0.0f);
 }
+
+namespace {
+
+// All threads of one pool job meet here. They all run the job at once, so a short spin is the
+// cheap case; after it the waiter yields its core, because a thread that has been preempted (more
+// runnable threads than cores) cannot arrive while the others spin on every core.
+class SpinBarrier {
+ public:
+  void wait(int n) {
+    const int gen = gen_.load(std::memory_order_acquire);
+    if (count_.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
+      count_.store(0, std::memory_order_relaxed);
+      gen_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (int spin = 0; gen_.load(std::memory_order_acquire) == gen; ++spin) {
+      if (spin < 4000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  std::atomic<int> count_{0}, gen_{0};
+};
+
+}  // namespace
 
 struct SgemmDriver {
   const SgemmKernels& kern;
@@ -163,26 +197,35 @@ struct SgemmDriver {
     }
     const int nr = kern.nr;
     const int64_t row_panels = (s.m + kern.mr - 1) / kern.mr;
-    GemmWorkspace::PerThread& shared = ws.threads_[size_t(pool ? 0 : ith_serial)];
-    float* bpack = shared.b.data();
-    for (int64_t j0 = 0; j0 < s.n; j0 += kSgemmNc) {
-      const int64_t nc = std::min(kSgemmNc, s.n - j0), bpanels = (nc + nr - 1) / nr;
-      for (int64_t k0 = 0; k0 < s.k; k0 += kSgemmKc) {
-        const int64_t kc = std::min(kSgemmKc, s.k - k0), kcp = packed_depth(kc);
-        if (pool == nullptr) {
-          for (int64_t p = 0; p < bpanels; ++p) pack_b_panel(j0, k0, kc, p, bpack + p * kcp * nr);
-          compute(0, row_panels, j0, nc, k0, kc, bpack, shared);
-          continue;
+    if (pool == nullptr) {
+      GemmWorkspace::PerThread& t = ws.threads_[size_t(ith_serial)];
+      for (int64_t j0 = 0; j0 < s.n; j0 += kSgemmNc) {
+        const int64_t nc = std::min(kSgemmNc, s.n - j0), bpanels = (nc + nr - 1) / nr;
+        for (int64_t k0 = 0; k0 < s.k; k0 += kSgemmKc) {
+          const int64_t kc = std::min(kSgemmKc, s.k - k0), kcp = packed_depth(kc);
+          for (int64_t p = 0; p < bpanels; ++p) pack_b_panel(j0, k0, kc, p, t.b.data() + p * kcp * nr);
+          compute(0, row_panels, j0, nc, k0, kc, t.b.data(), t);
         }
-        pool->parallel_for(bpanels, [&](int64_t p0, int64_t p1) {
-          for (int64_t p = p0; p < p1; ++p) pack_b_panel(j0, k0, kc, p, bpack + p * kcp * nr);
-        });
-        pool->run([&](int ith, int nth) {
-          const int64_t q0 = row_panels * ith / nth, q1 = row_panels * (ith + 1) / nth;
-          if (q0 < q1) compute(q0, q1, j0, nc, k0, kc, bpack, ws.threads_[size_t(ith)]);
-        });
       }
+      return;
     }
+    SpinBarrier barrier;
+    pool->run([&](int ith, int nth) {
+      const int64_t q0 = row_panels * ith / nth, q1 = row_panels * (ith + 1) / nth;
+      int parity = 0;
+      for (int64_t j0 = 0; j0 < s.n; j0 += kSgemmNc) {
+        const int64_t nc = std::min(kSgemmNc, s.n - j0), bpanels = (nc + nr - 1) / nr;
+        for (int64_t k0 = 0; k0 < s.k; k0 += kSgemmKc) {
+          const int64_t kc = std::min(kSgemmKc, s.k - k0), kcp = packed_depth(kc);
+          float* bpack = ws.shared_b_[parity].data();
+          for (int64_t p = bpanels * ith / nth; p < bpanels * (ith + 1) / nth; ++p)
+            pack_b_panel(j0, k0, kc, p, bpack + p * kcp * nr);
+          barrier.wait(nth);
+          if (q0 < q1) compute(q0, q1, j0, nc, k0, kc, bpack, ws.threads_[size_t(ith)]);
+          parity ^= 1;
+        }
+      }
+    });
   }
 };
 

@@ -9,6 +9,9 @@
 // range of MR-row panels of op(A), packs kSgemmMc rows at a time into [k][MR] panels (scaled by α),
 // and calls the kernel table's MR×NR microkernel over every (row panel, column panel) pair.
 // Partial tiles at the edges are zero-padded in the panels and go through a small tile buffer.
+// One pool job per call: the threads pack their share of each block's B panels, meet at a spin
+// barrier, and compute; B blocks alternate between two buffers, so one barrier per block is enough
+// (a thread packing block i + 1 knows every thread has finished computing block i − 1).
 //
 // Numerics, F32: every output element is one chain c ← c + (α·a_k)·b_k in increasing k, started at
 // C's old value (accumulate) or 0, carried in float through the k-blocks (stored to C and reloaded,
@@ -51,6 +54,7 @@ class GemmWorkspace {
     std::vector<float> tile;  // one MR × NR edge tile
   };
   std::vector<PerThread> threads_;
+  std::vector<float> shared_b_[2];  // panels of op(B) for pool calls, alternating per block
 };
 
 struct GemmShape {

@@ -11,7 +11,7 @@ namespace minima::cli {
 
 int cmd_generate(int argc, char** argv, int first) {
   ArgParser p("generate", "Stream a completion of --prompt to stdout.");
-  p.opt("--model", "-m", "FILE", "GGUF model")
+  p.opt("--model", "-m", "FILE", "GGUF model (default: the built-in minima-mini)")
       .opt("--prompt", "-p", "TEXT", "prompt text")
       .opt("--file", "-f", "FILE", "read the prompt from a file instead")
       .opt("-n", "--n-predict", "N", "tokens to generate (default 128)")
@@ -61,7 +61,7 @@ int cmd_generate(int argc, char** argv, int first) {
   if (auto s = p.get("--stop")) go.stop.push_back(*s);
 
   Compute c = make_compute(p);
-  const Model model = Model::load(p.required("--model"), file_load(p));
+  const Model model = Model::load(model_path(p), file_load(p));
   const Tokenizer tok = Tokenizer::from_gguf(model.file());
   const std::vector<int32_t> ids =
       tok.encode(prompt, !p.get_flag("--no-special"), p.get_flag("--parse-special"));

@@ -18,7 +18,7 @@ namespace minima::cli {
 
 int cmd_serve(int argc, char** argv, int first) {
   ArgParser p("serve", "Serve a model with an OpenAI-compatible HTTP API.");
-  p.opt("--model", "-m", "FILE", "GGUF model")
+  p.opt("--model", "-m", "FILE", "GGUF model (default: the built-in minima-mini)")
       .opt("--host", "", "ADDR", "address to bind (default 127.0.0.1)")
       .opt("--port", "", "N", "port (default 8080; 0 = any free port, printed at startup)")
       .opt("--alias", "", "NAME", "model id clients use (default: the file name without .gguf)")
@@ -48,7 +48,7 @@ int cmd_serve(int argc, char** argv, int first) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  const std::string path = p.required("--model");
+  const std::string path = model_path(p);
   const FileLoad load = file_load(p);
   if (!std::filesystem::exists(path)) fail("minima serve: model file ", path, " not found");
   Compute c = make_compute(p);

@@ -11,5 +11,7 @@ int cmd_logits(int argc, char** argv, int first);
 int cmd_init_model(int argc, char** argv, int first);
 int cmd_bench(int argc, char** argv, int first);
 int cmd_serve(int argc, char** argv, int first);
+int cmd_train(int argc, char** argv, int first);
+int cmd_run(int argc, char** argv, int first);
 
 }  // namespace minima::cli

@@ -1,7 +1,9 @@
 #include "api/cli/common.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +27,26 @@ std::string read_file(const std::string& path) {
   ss << f.rdbuf();
   if (f.bad()) fail(path, ": read error");
   return ss.str();
+}
+
+std::string model_path(const ArgParser& p) {
+  if (auto m = p.get("--model")) return *m;
+  if (const char* env = std::getenv("MINIMA_MODEL"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::filesystem::path> tried;
+  if (!ec) {
+    const auto bin = exe.parent_path();
+    tried.push_back(bin / ".." / ".." / ".." / "models" / "minima-mini.gguf");
+    tried.push_back(bin / ".." / "share" / "minima" / "minima-mini.gguf");
+  }
+  for (const auto& t : tried) {
+    if (std::filesystem::is_regular_file(t, ec)) return t.lexically_normal().string();
+  }
+  std::string where;
+  for (const auto& t : tried) where += " " + t.lexically_normal().string();
+  fail("no --model given and the built-in model minima-mini was not found (looked at $MINIMA_MODEL",
+       where.empty() ? "" : " and", where, "); give --model FILE");
 }
 
 void add_load_options(ArgParser& p) {
