@@ -13,5 +13,8 @@ int cmd_bench(int argc, char** argv, int first);
 int cmd_serve(int argc, char** argv, int first);
 int cmd_train(int argc, char** argv, int first);
 int cmd_run(int argc, char** argv, int first);
+int cmd_tokenizer_train(int argc, char** argv, int first);
+int cmd_data(int argc, char** argv, int first);
+int cmd_perplexity(int argc, char** argv, int first);
 
 }  // namespace minima::cli

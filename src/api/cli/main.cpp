@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  serve      OpenAI-compatible HTTP server (chat, completions, streaming, metrics)\n"
+    "  run        chat with a model in the terminal (default: the built-in minima-mini)\n"
     "  info       describe a GGUF model: architecture, sizes, tensor types, tokenizer\n"
     "  tokenize   print the token ids of a text as a JSON array\n"
     "  generate   stream a completion of a prompt to stdout\n"
@@ -22,7 +23,11 @@ constexpr const char* kUsage =
     "  bench      measure prefill and decode speed (llama-bench compatible JSON), or the machine's "
     "peaks\n"
     "  init-model write a random-weight model of a real shape (tinyllama-1.1b, qwen2.5-0.5b, "
-    "...)\n";
+    "...)\n"
+    "  train      train a model from a recipe (TOML) and export it as GGUF\n"
+    "  tokenizer-train  train a byte-level BPE tokenizer on corpus files (GGUF vocabulary)\n"
+    "  perplexity perplexity of a model on a text or token shard\n"
+    "  data       prepare training data: data prepare tokenizes a corpus into token shards\n";
 
 }  // namespace
 
@@ -41,6 +46,11 @@ int main(int argc, char** argv) {
     if (verb == "bench") return cmd_bench(argc, argv, 2);
     if (verb == "serve") return cmd_serve(argc, argv, 2);
     if (verb == "init-model") return cmd_init_model(argc, argv, 2);
+    if (verb == "train") return cmd_train(argc, argv, 2);
+    if (verb == "run") return cmd_run(argc, argv, 2);
+    if (verb == "tokenizer-train") return cmd_tokenizer_train(argc, argv, 2);
+    if (verb == "data") return cmd_data(argc, argv, 2);
+    if (verb == "perplexity") return cmd_perplexity(argc, argv, 2);
     std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const minima::Error& e) {
