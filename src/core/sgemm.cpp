@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
 #include <thread>
 
@@ -55,6 +56,22 @@ class SpinBarrier {
 
 }  // namespace
 
+namespace {
+
+// Two floats rounded to bfloat16 (nearest even; NaN stays NaN) as one little-endian word, lo first:
+// the pair layout of the BF16 panels. Branch-free so the packing loops vectorize.
+inline uint32_t bf16_pair(float lo, float hi) {
+  const auto round = [](float f) {
+    const uint32_t x = std::bit_cast<uint32_t>(f);
+    const uint32_t r = (x + 0x7FFFu + ((x >> 16) & 1u)) >> 16;
+    const uint32_t q = (x >> 16) | 64u;  // quiet NaN
+    return (x & 0x7FFFFFFFu) > 0x7F800000u ? q : r;
+  };
+  return round(lo) | round(hi) << 16;
+}
+
+}  // namespace
+
 struct SgemmDriver {
   const SgemmKernels& kern;
   GemmPrecision prec;
@@ -66,7 +83,9 @@ struct SgemmDriver {
   bool accumulate;
 
   // Depth of a packed block as the microkernel sees it (BF16 pairs: rounded up to even).
-  int64_t packed_depth(int64_t kc) const { return prec == GemmPrecision::BF16 ? (kc + 1) / 2 * 2 : kc; }
+  int64_t packed_depth(int64_t kc) const {
+    return prec == GemmPrecision::BF16 ? (kc + 1) / 2 * 2 : kc;
+  }
 
   // Column panel p of the block (columns j0 + p·nr.., depth k0..k0+kc) into dst: F32 [kc][nr],
   // BF16 [kcp/2][nr][2]; zero past n and past kc. Inner loops run along B's contiguous dimension.
@@ -87,18 +106,30 @@ struct SgemmDriver {
       }
       return;
     }
-    auto* d16 = reinterpret_cast<uint16_t*>(dst);
-    if (cols < nr || kcp > kc) std::fill_n(d16, kcp * nr, uint16_t{0});
+    // BF16: the two k of a pair are one 32-bit word per column, [kcp/2][nr] words.
+    auto* d32 = reinterpret_cast<uint32_t*>(dst);
+    if (cols < nr || kcp > kc) std::fill_n(d32, kcp / 2 * nr, 0u);
+    if (kern.pack_bf16_n != nullptr) {
+      if (!s.tb) {
+        kern.pack_bf16_n(b + k0 * s.ldb + jb, s.ldb, cols, kc, 1.0f, d32, nr);
+      } else {
+        kern.pack_bf16_t(b + jb * s.ldb + k0, s.ldb, cols, kc, 1.0f, d32, nr);
+      }
+      return;
+    }
     if (!s.tb) {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = b + (k0 + k) * s.ldb + jb;
-        uint16_t* d = d16 + (k / 2) * 2 * nr + (k % 2);
-        for (int64_t jj = 0; jj < cols; ++jj) d[2 * jj] = fp32_to_bf16(src[jj]);
+      for (int64_t k = 0; k < kc; k += 2) {
+        const float* r0 = b + (k0 + k) * s.ldb + jb;
+        const float* r1 = k + 1 < kc ? r0 + s.ldb : nullptr;
+        uint32_t* d = d32 + (k / 2) * nr;
+        for (int64_t jj = 0; jj < cols; ++jj) d[jj] = bf16_pair(r0[jj], r1 ? r1[jj] : 0.0f);
       }
     } else {
       for (int64_t jj = 0; jj < cols; ++jj) {
         const float* src = b + (jb + jj) * s.ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) d16[(k / 2) * 2 * nr + 2 * jj + (k % 2)] = fp32_to_bf16(src[k]);
+        int64_t k = 0;
+        for (; k + 1 < kc; k += 2) d32[(k / 2) * nr + jj] = bf16_pair(src[k], src[k + 1]);
+        if (k < kc) d32[(k / 2) * nr + jj] = bf16_pair(src[k], 0.0f);
       }
     }
   }
@@ -127,19 +158,31 @@ struct SgemmDriver {
         }
         continue;
       }
-      auto* d16 = reinterpret_cast<uint16_t*>(pq);
-      if (rows < mr || kcp > kc) std::fill_n(d16, kcp * mr, uint16_t{0});
+      auto* d32 = reinterpret_cast<uint32_t*>(pq);
+      if (rows < mr || kcp > kc) std::fill_n(d32, kcp / 2 * mr, 0u);
+      if (kern.pack_bf16_t != nullptr) {
+        if (!s.ta) {
+          kern.pack_bf16_t(a + ib * s.lda + k0, s.lda, rows, kc, alpha, d32, mr);
+        } else {
+          kern.pack_bf16_n(a + k0 * s.lda + ib, s.lda, rows, kc, alpha, d32, mr);
+        }
+        continue;
+      }
       if (!s.ta) {
         for (int64_t ii = 0; ii < rows; ++ii) {
           const float* src = a + (ib + ii) * s.lda + k0;
-          for (int64_t k = 0; k < kc; ++k)
-            d16[(k / 2) * 2 * mr + 2 * ii + (k % 2)] = fp32_to_bf16(alpha * src[k]);
+          int64_t k = 0;
+          for (; k + 1 < kc; k += 2)
+            d32[(k / 2) * mr + ii] = bf16_pair(alpha * src[k], alpha * src[k + 1]);
+          if (k < kc) d32[(k / 2) * mr + ii] = bf16_pair(alpha * src[k], 0.0f);
         }
       } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          const float* src = a + (k0 + k) * s.lda + ib;
-          uint16_t* d = d16 + (k / 2) * 2 * mr + (k % 2);
-          for (int64_t ii = 0; ii < rows; ++ii) d[2 * ii] = fp32_to_bf16(alpha * src[ii]);
+        for (int64_t k = 0; k < kc; k += 2) {
+          const float* r0 = a + (k0 + k) * s.lda + ib;
+          const float* r1 = k + 1 < kc ? r0 + s.lda : nullptr;
+          uint32_t* d = d32 + (k / 2) * mr;
+          for (int64_t ii = 0; ii < rows; ++ii)
+            d[ii] = bf16_pair(alpha * r0[ii], r1 ? alpha * r1[ii] : 0.0f);
         }
       }
     }
@@ -203,7 +246,8 @@ struct SgemmDriver {
         const int64_t nc = std::min(kSgemmNc, s.n - j0), bpanels = (nc + nr - 1) / nr;
         for (int64_t k0 = 0; k0 < s.k; k0 += kSgemmKc) {
           const int64_t kc = std::min(kSgemmKc, s.k - k0), kcp = packed_depth(kc);
-          for (int64_t p = 0; p < bpanels; ++p) pack_b_panel(j0, k0, kc, p, t.b.data() + p * kcp * nr);
+          for (int64_t p = 0; p < bpanels; ++p)
+            pack_b_panel(j0, k0, kc, p, t.b.data() + p * kcp * nr);
           compute(0, row_panels, j0, nc, k0, kc, t.b.data(), t);
         }
       }

@@ -80,11 +80,12 @@ T cross_entropy_row(T* z, int64_t v, int32_t target, T scale) {
   }
   T mx = z[0];
   for (int64_t i = 1; i < v; ++i) mx = z[i] > mx ? z[i] : mx;
+  const T zt = z[target];
   T sum = 0;
-  for (int64_t i = 0; i < v; ++i) sum += std::exp(z[i] - mx);
-  const T lse = mx + std::log(sum);
-  const T loss = lse - z[target];
-  for (int64_t i = 0; i < v; ++i) z[i] = scale * std::exp(z[i] - lse);
+  for (int64_t i = 0; i < v; ++i) sum += (z[i] = std::exp(z[i] - mx));  // one exp per logit
+  const T loss = mx + std::log(sum) - zt;
+  const T f = scale / sum;
+  for (int64_t i = 0; i < v; ++i) z[i] *= f;
   z[target] -= scale;
   return loss;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
@@ -18,6 +19,8 @@
 namespace minima::train {
 namespace {
 
+namespace fs = std::filesystem;
+
 using Clock = std::chrono::steady_clock;
 
 std::string fmt(const char* f, auto... args) {
@@ -28,7 +31,8 @@ std::string fmt(const char* f, auto... args) {
 
 std::string duration(double s) {
   const long long t = std::llround(s);
-  return t >= 3600 ? fmt("%lldh%02lldm", t / 3600, t / 60 % 60) : fmt("%lldm%02llds", t / 60, t % 60);
+  return t >= 3600 ? fmt("%lldh%02lldm", t / 3600, t / 60 % 60)
+                   : fmt("%lldm%02llds", t / 60, t % 60);
 }
 
 // The windows of a shard in the order the run visits them (see trainer.hpp).
@@ -99,7 +103,7 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
   if (prec == GemmPrecision::BF16 && ks.sgemm.bf16 == nullptr)
     fail(recipe.source.string(), ": precision \"bf16\" needs a CPU with AVX512_BF16 (this one has ",
          isa_name(ks.isa), " without it); use \"auto\" or \"f32\"");
-  const int threads = opt.threads > 0 ? opt.threads
+  const int threads = opt.threads > 0      ? opt.threads
                       : recipe.threads > 0 ? recipe.threads
                                            : default_thread_count();
   ThreadPool pool(threads);
@@ -125,7 +129,8 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
   sum.n_params = layout.total;
   sum.precision = prec == GemmPrecision::BF16 ? "bf16" : "f32";
   const int64_t per_step = recipe.accum * recipe.batch * t;
-  log(fmt("model: %.2fM parameters (n_embd %lld, n_layer %lld, n_head %lld/%lld, n_ff %lld, "
+  log(
+      fmt("model: %.2fM parameters (n_embd %lld, n_layer %lld, n_head %lld/%lld, n_ff %lld, "
           "vocab %lld, ctx %lld), %s matmuls, %d threads; data: %llu tokens (%llu windows), "
           "%lld tokens per step",
           double(layout.total) / 1e6, (long long)mc.n_embd, (long long)mc.n_layer,
@@ -135,7 +140,8 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
 
   WindowOrder order(n_windows, recipe.seed);
   const size_t micro = size_t(recipe.batch * t);
-  std::vector<int32_t> tokens(micro * size_t(recipe.accum)), targets(tokens.size()), buf(size_t(t + 1));
+  std::vector<int32_t> tokens(micro * size_t(recipe.accum)), targets(tokens.size()),
+      buf(size_t(t + 1));
   std::vector<float> grads;
   const auto evaluate = [&] {
     const uint64_t ew = (eval_shard->size() - 1) / uint64_t(t);
@@ -146,7 +152,8 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
     for (uint64_t w0 = 0; w0 < n; w0 += uint64_t(recipe.batch)) {
       for (int64_t r = 0; r < recipe.batch; ++r) {
         if (w0 + uint64_t(r) < n) {
-          fill_window(*eval_shard, w0 + uint64_t(r), t, buf, &et[size_t(r * t)], &eg[size_t(r * t)]);
+          fill_window(*eval_shard, w0 + uint64_t(r), t, buf, &et[size_t(r * t)],
+                      &eg[size_t(r * t)]);
         } else {  // a last partial batch: unscored padding rows
           std::fill_n(&et[size_t(r * t)], t, 0);
           std::fill_n(&eg[size_t(r * t)], t, -1);
@@ -159,8 +166,25 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
     return loss / double(std::max<int64_t>(count, 1));
   };
 
-  const int64_t last = opt.stop_after >= 0 ? std::min(opt.stop_after, recipe.opt.steps)
-                                           : recipe.opt.steps;
+  // Every step's numbers, appended (a resumed run continues the file): the loss curve of a run,
+  // exact to the last bit (%.17g), for comparing runs.
+  std::FILE* csv = nullptr;
+  if (!recipe.checkpoint_dir.empty()) {
+    fs::create_directories(recipe.checkpoint_dir);
+    const fs::path p = recipe.checkpoint_dir / "train_log.csv";
+    const bool fresh = !opt.resume || !fs::exists(p);
+    csv = std::fopen(p.c_str(), fresh ? "w" : "a");
+    if (csv == nullptr) fail("train: cannot write ", p.string());
+    if (fresh) std::fprintf(csv, "step,loss,lr,grad_norm,tokens_per_s,eval_loss\n");
+  }
+  struct CsvCloser {
+    std::FILE* f;
+    ~CsvCloser() {
+      if (f) std::fclose(f);
+    }
+  } csv_closer{csv};
+  const int64_t last =
+      opt.stop_after >= 0 ? std::min(opt.stop_after, recipe.opt.steps) : recipe.opt.steps;
   const bool tty = opt.progress_bar && !opt.log && isatty(STDERR_FILENO);
   const auto t_start = Clock::now();
   const double mm0 = tr.matmul_seconds();
@@ -185,22 +209,31 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
     const int64_t done = st.step - first;
     const double tps = double(done * per_step) / std::max(el, 1e-9);
     const double eta = el / double(done) * double(last - st.step);
-    const std::string line = fmt(
-        "step %lld/%lld  loss %.4f (avg %.4f)  lr %.2e  |g| %.3f  %.0f tok/s  ETA %s",
-        (long long)st.step, (long long)recipe.opt.steps, s.loss, smooth, s.lr, s.grad_norm, tps,
-        duration(eta).c_str());
+    const std::string line =
+        fmt("step %lld/%lld  loss %.4f (avg %.4f)  lr %.2e  |g| %.3f  %.0f tok/s  ETA %s",
+            (long long)st.step, (long long)recipe.opt.steps, s.loss, smooth, s.lr, s.grad_norm, tps,
+            duration(eta).c_str());
     if (tty) {
-      const int width = 24, filled = int(double(width) * double(st.step) / double(recipe.opt.steps));
+      const int width = 24,
+                filled = int(double(width) * double(st.step) / double(recipe.opt.steps));
       std::fprintf(stderr, "\r[%s%s] %s\x1b[K", std::string(size_t(filled), '=').c_str(),
                    std::string(size_t(width - filled), ' ').c_str(), line.c_str());
       std::fflush(stderr);
     }
     if (!tty && (st.step % recipe.log_every == 0 || st.step == last)) log(line);
+    double eval_loss = -1;
     if (eval_shard && st.step % recipe.eval_every == 0) {
-      sum.last_eval_loss = evaluate();
+      eval_loss = sum.last_eval_loss = evaluate();
       if (tty) std::fprintf(stderr, "\n");
       log(fmt("eval at step %lld: loss %.4f (perplexity %.2f)", (long long)st.step,
               sum.last_eval_loss, std::exp(sum.last_eval_loss)));
+    }
+    if (csv) {
+      std::fprintf(csv, "%lld,%.17g,%.9g,%.9g,%.1f,", (long long)st.step, s.loss, s.lr, s.grad_norm,
+                   tps);
+      if (eval_loss >= 0) std::fprintf(csv, "%.17g", eval_loss);
+      std::fprintf(csv, "\n");
+      std::fflush(csv);
     }
     if (recipe.checkpoint_every > 0 && st.step % recipe.checkpoint_every == 0 && st.step < last)
       save_checkpoint(recipe.checkpoint_dir, st, hash);
@@ -214,7 +247,8 @@ TrainSummary train(const Recipe& recipe, const KernelSet& ks, const TrainOptions
   sum.matmul_gflops = mm > 0 ? flops / mm / 1e9 : 0;
   sum.overall_gflops = sum.seconds > 0 ? flops / sum.seconds / 1e9 : 0;
   if (sum.steps_done > 0)
-    log(fmt("%lld steps in %s: %.0f tokens/s, %.1f GFLOP/s overall, %.1f GFLOP/s in the matmuls "
+    log(
+        fmt("%lld steps in %s: %.0f tokens/s, %.1f GFLOP/s overall, %.1f GFLOP/s in the matmuls "
             "(%.0f%% of the time)",
             (long long)sum.steps_done, duration(sum.seconds).c_str(),
             double(sum.steps_done * per_step) / sum.seconds, sum.overall_gflops, sum.matmul_gflops,

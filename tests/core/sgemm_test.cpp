@@ -70,14 +70,16 @@ std::vector<GemmPrecision> precisions(const KernelSet& k) {
   return v;
 }
 
-const char* name(GemmPrecision p) { return p == GemmPrecision::F32 ? "f32" : "bf16"; }
+const char* name(GemmPrecision p) {
+  return p == GemmPrecision::F32 ? "f32" : "bf16";
+}
 
 TEST(Sgemm, MatchesReference) {
   std::mt19937 rng(7);
   ThreadPool pool(2);
   GemmWorkspace ws(2);
-  const int64_t shapes[][3] = {{1, 1, 1},   {5, 7, 3},    {12, 32, 256}, {13, 33, 17},
-                               {37, 70, 300}, {100, 40, 513}, {3, 2100, 5}, {25, 9, 2}};
+  const int64_t shapes[][3] = {{1, 1, 1},     {5, 7, 3},      {12, 32, 256}, {13, 33, 17},
+                               {37, 70, 300}, {100, 40, 513}, {3, 2100, 5},  {25, 9, 2}};
   for (Isa isa : test::runnable_isas()) {
     const KernelSet& ks = kernels_for(isa);
     for (GemmPrecision prec : precisions(ks)) {
@@ -130,6 +132,31 @@ TEST(Sgemm, SameBitsForAnyThreadCountAndSerial) {
       sgemm_serial(ks, ws, 2, prec, p.s, 0.5f, p.a.data(), p.b.data(), c.data(), true);
       ASSERT_EQ(0, std::memcmp(first.data(), c.data(), c.size() * 4))
           << isa_name(isa) << " " << name(prec) << " serial";
+    }
+  }
+}
+
+// The vectorized BF16 packing entries write the panels the driver's scalar packing writes, bit
+// for bit (inputs are normal floats: the instructions flush denormals, which the scalar rounding
+// does not), so both give the same products.
+TEST(Sgemm, FastBf16PackingEqualsScalarPacking) {
+  std::mt19937 rng(9);
+  const KernelSet& fast = kernels_for(detect_isa());
+  if (fast.sgemm.pack_bf16_t == nullptr) GTEST_SKIP() << "no BF16 packing kernels on this CPU";
+  KernelSet scalar_pack = fast;
+  scalar_pack.sgemm.pack_bf16_t = scalar_pack.sgemm.pack_bf16_n = nullptr;
+  ThreadPool pool(2);
+  GemmWorkspace ws(2);
+  const int64_t shapes[][3] = {{1, 1, 1}, {13, 33, 17}, {37, 70, 300}, {29, 45, 33}, {16, 32, 64}};
+  for (const auto& sh : shapes) {
+    for (int t = 0; t < 4; ++t) {
+      const Problem p = make(t & 1, t & 2, sh[0], sh[1], sh[2], rng);
+      std::vector<float> a = p.c0, b = p.c0;
+      sgemm(fast, pool, ws, GemmPrecision::BF16, p.s, 0.7f, p.a.data(), p.b.data(), a.data(), true);
+      sgemm(scalar_pack, pool, ws, GemmPrecision::BF16, p.s, 0.7f, p.a.data(), p.b.data(), b.data(),
+            true);
+      ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4))
+          << sh[0] << "x" << sh[1] << "x" << sh[2] << " t=" << t;
     }
   }
 }

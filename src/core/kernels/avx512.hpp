@@ -41,6 +41,10 @@ void sgemm_micro_f32(int64_t kc, const float* a, const float* b, float* c, int64
                      bool load_c);
 void sgemm_micro_bf16(int64_t kc, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc,
                       bool load_c);
+void sgemm_pack_bf16_t(const float* src, int64_t ld, int64_t n, int64_t kc, float alpha,
+                       uint32_t* dst, int64_t width);
+void sgemm_pack_bf16_n(const float* src, int64_t ld, int64_t n, int64_t kc, float alpha,
+                       uint32_t* dst, int64_t width);
 
 // avx512_rows.cpp: the decode row dots of Q4_0 and Q8_0, one token and several (contracts:
 // DotRowsFn, DotRowsMultiFn). They also need AVX512_VBMI: only put them in a table when

@@ -24,7 +24,7 @@ KernelSet scalar_table() {
   k.attention = attention_tile_ref;
   k.gemm_pack = gemm_pack_ref;
   k.gemm_tile = gemm_tile_ref;
-  k.sgemm = {4, 8, sgemm_micro_f32_ref, nullptr};
+  k.sgemm = {4, 8, sgemm_micro_f32_ref, nullptr, nullptr, nullptr};
   for (uint32_t id = 0; id < kDTypeCount; ++id) {
     if (!type_info(id)) continue;
     const auto row = quant::ref::ref_row(static_cast<DType>(id));
@@ -43,7 +43,7 @@ KernelSet avx2_table(Isa isa) {
   k.attention = avx2::attention_tile;
   k.gemm_pack = avx2::gemm_pack;
   k.gemm_tile = avx2::gemm_tile;
-  k.sgemm = {6, 16, avx2::sgemm_micro_f32, nullptr};
+  k.sgemm = {6, 16, avx2::sgemm_micro_f32, nullptr, nullptr, nullptr};
   put<DequantizeRowFn>(k.dequantize, DType::F16, avx2::dequantize_f16);
   put<DequantizeRowFn>(k.dequantize, DType::BF16, avx2::dequantize_bf16);
   put<DequantizeRowFn>(k.dequantize, DType::Q4_0, avx2::dequantize_q4_0);
@@ -96,8 +96,12 @@ KernelSet avx512_table() {
   k.qgemm_tile = avx512::qgemm_tile;
   avx512::put_qgemm_packs(k.qgemm_pack);
   if (cpu_has_avx512_vbmi()) avx512::put_dot_rows(k.dot_rows, k.dot_rows_multi);
-  k.sgemm = {12, 32, avx512::sgemm_micro_f32,
-             cpu_has_avx512_bf16() ? avx512::sgemm_micro_bf16 : nullptr};
+  k.sgemm = {12, 32, avx512::sgemm_micro_f32, nullptr, nullptr, nullptr};
+  if (cpu_has_avx512_bf16()) {
+    k.sgemm.bf16 = avx512::sgemm_micro_bf16;
+    k.sgemm.pack_bf16_t = avx512::sgemm_pack_bf16_t;
+    k.sgemm.pack_bf16_n = avx512::sgemm_pack_bf16_n;
+  }
 #endif
   return k;
 }

@@ -70,11 +70,18 @@ using SgemmMicroF32Fn = void (*)(int64_t kc, const float* a, const float* b, flo
                                  bool load_c);
 using SgemmMicroBf16Fn = void (*)(int64_t kc, const uint16_t* a, const uint16_t* b, float* c,
                                   int64_t ldc, bool load_c);
+// BF16 panel packing (core/sgemm.hpp), word p·width + r of dst = the pair (α·x_r[2p],
+// α·x_r[2p+1]) rounded to bfloat16 (lo, hi), for r < n and pairs p < ceil(kc/2) (a missing last
+// k is 0). "t": x_r = src + r·ld, the k run along a source row; "n": x_r[k] = src[k·ld + r], the
+// rows of the panel run along a source row. n ≤ width ≤ kSgemmMaxNr; words r ≥ n are not written.
+using SgemmPackBf16Fn = void (*)(const float* src, int64_t ld, int64_t n, int64_t kc, float alpha,
+                                 uint32_t* dst, int64_t width);
 inline constexpr int kSgemmMaxMr = 16, kSgemmMaxNr = 32;
 struct SgemmKernels {
   int mr = 4, nr = 8;  // tile of both microkernels (≤ kSgemmMaxMr × kSgemmMaxNr)
   SgemmMicroF32Fn f32 = nullptr;
   SgemmMicroBf16Fn bf16 = nullptr;  // null where the CPU has no BF16 dot instruction
+  SgemmPackBf16Fn pack_bf16_t = nullptr, pack_bf16_n = nullptr;  // with bf16
 };
 
 struct KernelSet {
