@@ -13,6 +13,7 @@ packages=(
   libicu-dev                        # Unicode normalization / categories for tokenizers
   libtomlplusplus-dev               # training recipes (minima train --config recipe.toml)
   python3 python3-numpy             # conformance/check_rule.py (the pack's own rule checker)
+  python3-torch                     # tests/train/torch_reference.py (one training step in PyTorch)
   time                              # peak RSS in bench/compare_llama.py
 )
 
