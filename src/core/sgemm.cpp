@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cstring>
 #include <thread>
 
@@ -54,20 +53,10 @@ class SpinBarrier {
   std::atomic<int> count_{0}, gen_{0};
 };
 
-}  // namespace
-
-namespace {
-
-// Two floats rounded to bfloat16 (nearest even; NaN stays NaN) as one little-endian word, lo first:
-// the pair layout of the BF16 panels. Branch-free so the packing loops vectorize.
+// Two floats rounded to bfloat16 as one little-endian word, lo first: the pair layout of the BF16
+// panels (the scalar packing; the kernel tables' pack_bf16_* write the same bits).
 inline uint32_t bf16_pair(float lo, float hi) {
-  const auto round = [](float f) {
-    const uint32_t x = std::bit_cast<uint32_t>(f);
-    const uint32_t r = (x + 0x7FFFu + ((x >> 16) & 1u)) >> 16;
-    const uint32_t q = (x >> 16) | 64u;  // quiet NaN
-    return (x & 0x7FFFFFFFu) > 0x7F800000u ? q : r;
-  };
-  return round(lo) | round(hi) << 16;
+  return uint32_t(fp32_to_bf16(lo)) | uint32_t(fp32_to_bf16(hi)) << 16;
 }
 
 }  // namespace

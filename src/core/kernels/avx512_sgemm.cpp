@@ -61,10 +61,13 @@ MINIMA_AVX512 void sgemm_micro_f32(int64_t kc, const float* a, const float* b, f
   store_tile(c, ldc, acc);
 }
 
-__attribute__((
-    target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c,avx512bf16"))) void
-sgemm_micro_bf16(int64_t kc, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc,
-                 bool load_c) {
+#define MINIMA_AVX512_BF16                                                  \
+  __attribute__((                                                           \
+      target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c," \
+             "avx512bf16")))
+
+MINIMA_AVX512_BF16 void sgemm_micro_bf16(int64_t kc, const uint16_t* a, const uint16_t* b, float* c,
+                                         int64_t ldc, bool load_c) {
   __m512 acc[kMr][2];
   load_tile(c, ldc, load_c, acc);
   for (int64_t k2 = 0; k2 < kc / 2; ++k2) {
@@ -82,10 +85,6 @@ sgemm_micro_bf16(int64_t kc, const uint16_t* a, const uint16_t* b, float* c, int
   }
   store_tile(c, ldc, acc);
 }
-
-#define MINIMA_AVX512_BF16                                                             \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c," \
-                        "avx512bf16")))
 
 namespace {
 
