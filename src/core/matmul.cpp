@@ -66,6 +66,34 @@ void qgemm_rows_all(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratc
   });
 }
 
+// Rows per chunk of a dynamically split GEMV: ~32 KiB of weights, so a claim (one uncontended
+// compare-exchange) costs ~1% of streaming its chunk and the threads end within ~1 µs (one chunk
+// at one core's bandwidth) of each other.
+int64_t dyn_grain(const TensorView& w) {
+  return std::max<int64_t>(1, static_cast<int64_t>((size_t{32} << 10) / w.row_bytes));
+}
+
+// One-token decode of weights ws sharing the activation act, rows split dynamically; false, with
+// nothing done, where a weight's table has no DotRowsDynFn or the scratch has too few queues
+// (the caller then splits statically).
+bool gemv_dyn(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch,
+              std::span<const TensorView* const> ws, const uint8_t* act,
+              std::span<float* const> ys) {
+  if (ws.size() > scratch.n_queues()) return false;
+  for (const TensorView* w : ws)
+    if (ks.dot_rows_dyn[static_cast<uint32_t>(w->type)] == nullptr) return false;
+  for (size_t i = 0; i < ws.size(); ++i)
+    scratch.queue(i).reset(ws[i]->ne1, dyn_grain(*ws[i]), pool.size());
+  pool.run([&](int ith, int) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      RowQueue::Taker rows(scratch.queue(i), ith);
+      ks.dot_rows_dyn[static_cast<uint32_t>(ws[i]->type)](ws[i]->data, ws[i]->row_bytes, rows, act,
+                                                          ws[i]->ne0, ys[i]);
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
@@ -81,6 +109,8 @@ MatmulScratch::MatmulScratch(int64_t max_in, int64_t max_tokens, int n_threads)
   q8_row_bytes_ = row_size(DType::Q8_0, padded);
   q8_rows_.resize(static_cast<size_t>(n_threads) * q8_row_bytes_);
   gemm_.resize(static_cast<size_t>(n_threads) * gemm_floats_);
+  queues_.reserve(kQueues);
+  for (size_t i = 0; i < kQueues; ++i) queues_.emplace_back(n_threads);
 }
 
 void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const TensorView& w,
@@ -129,6 +159,9 @@ void matmul(const KernelSet& ks, ThreadPool& pool, MatmulScratch& scratch, const
 
   const DecodeActs a =
       decode_acts(ks, pool, scratch, type_info(w.type).vec_dot_type, x, n_tok, n_in);
+  const TensorView* const one_w[] = {&w};
+  float* const one_y[] = {y};
+  if (n_tok == 1 && gemv_dyn(ks, pool, scratch, one_w, a.rows, one_y)) return;
   pool.run([&](int ith, int nth) {
     const int64_t r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
     if (r0 < r1) gemv_rows(ks, w, r0, r1, a.rows, a.stride, n_tok, y, n_out);
@@ -163,6 +196,7 @@ void matmul_shared_input(const KernelSet& ks, ThreadPool& pool, MatmulScratch& s
     return;
   }
   const DecodeActs a = decode_acts(ks, pool, scratch, vt, x, n_tok, ws[0]->ne0);
+  if (n_tok == 1 && gemv_dyn(ks, pool, scratch, ws, a.rows, ys)) return;
   pool.run([&](int ith, int nth) {
     for (size_t i = 0; i < ws.size(); ++i) {
       const int64_t n_out = ws[i]->ne1;

@@ -11,7 +11,9 @@
 //     them with repacked weight strips in integers (core/qgemm.hpp); otherwise gemm_rows
 //     dequantizes strips of weight rows into F32 panels and runs a register-blocked F32 kernel over
 //     all tokens (core/gemm.hpp). Both are compute-bound.
-// Threads split the output rows in both cases.
+// Threads split the output rows in both cases: statically, except one-token decode where the table
+// has a DotRowsDynFn for the weight type, whose rows the threads take from a RowQueue (a fast
+// thread helps a slow one; same bits).
 // Exact path (reference): each weight row is dequantized with the scalar reference and dotted with
 // the F32 activations in float, in order — the math of an F32 twin of the model.
 #pragma once
@@ -20,6 +22,7 @@
 #include <span>
 
 #include "core/kernels/kernels.hpp"
+#include "core/row_queue.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 
@@ -40,6 +43,10 @@ class MatmulScratch {
   uint8_t* q8_row(int ith) { return q8_rows_.data() + static_cast<size_t>(ith) * q8_row_bytes_; }
   int64_t max_in() const { return max_in_; }
   int64_t max_tokens() const { return max_tokens_; }
+  // Queues for dynamically split decode GEMVs, one per weight of a shared-input call.
+  static constexpr size_t kQueues = 4;
+  size_t n_queues() const { return queues_.size(); }
+  RowQueue& queue(size_t i) { return queues_[i]; }
 
  private:
   int64_t max_in_ = 0, max_tokens_ = 0;
@@ -49,6 +56,7 @@ class MatmulScratch {
   std::vector<float> gemm_;  // [n_threads, max(gemm_scratch_floats(max_in), qgemm scratch)]
   size_t q8_row_bytes_ = 0;
   std::vector<uint8_t> q8_rows_;  // [n_threads, one Q8_0 row of max_in]: qgemm_quantize's tmp
+  std::vector<RowQueue> queues_;  // [kQueues], each for n_threads
 };
 
 // w: [n_out = w.ne1, n_in = w.ne0]   x: [n_tok, n_in]   y: [n_tok, n_out]

@@ -16,9 +16,12 @@
 // thread.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/gemv.hpp"
@@ -189,6 +192,64 @@ TEST(Gemv, DotRowsDoNotDependOnTheRange) {
       }
     }
   }
+}
+
+// A RowSource handing out scripted chunks (any sizes, any order).
+class ScriptedRows final : public RowSource {
+ public:
+  explicit ScriptedRows(std::vector<std::pair<int64_t, int64_t>> chunks)
+      : chunks_(std::move(chunks)) {}
+  bool next(int64_t& r0, int64_t& r1) override {
+    if (i_ == chunks_.size()) return false;
+    std::tie(r0, r1) = chunks_[i_++];
+    return true;
+  }
+
+ private:
+  std::vector<std::pair<int64_t, int64_t>> chunks_;
+  size_t i_ = 0;
+};
+
+// The pulling entries give dot_rows' bits for every row of every chunk, whatever the chunks'
+// sizes and order, also for rows long enough to take several passes, and touch no other row.
+TEST(Gemv, DotRowsDynEqualsDotRows) {
+  std::mt19937 rng(47);
+  int checked = 0;
+  for (Isa isa : test::runnable_isas()) {
+    const KernelSet& k = kernels_for(isa);
+    for (DType wt : test::weight_types()) {
+      const DotRowsDynFn dyn = k.dot_rows_dyn[static_cast<uint32_t>(wt)];
+      if (dyn == nullptr) continue;
+      const DType at = type_info(wt).vec_dot_type;
+      for (int64_t n : {int64_t{9 * 32}, int64_t{33 * 32}, int64_t{16384 + 96}}) {
+        const int64_t n_rows = 37;
+        const size_t rs = row_size(wt, n);
+        const auto w = random_rows(wt, n, n_rows, rng);
+        const auto x = test::gaussian(n, rng);
+        std::vector<uint8_t> a(row_size(at, n));
+        k.quantize_for(at)(x.data(), a.data(), n);
+        std::vector<float> want(static_cast<size_t>(n_rows));
+        k.dot_rows_for(wt)(w.data(), rs, n_rows, a.data(), n, want.data());
+        // Random chunk sizes 1..8 over rows [2, n_rows), handed out in shuffled order.
+        std::vector<std::pair<int64_t, int64_t>> chunks;
+        for (int64_t r = 2; r < n_rows;) {
+          const int64_t e = std::min<int64_t>(n_rows, r + 1 + int64_t(rng() % 8));
+          chunks.emplace_back(r, e);
+          r = e;
+        }
+        std::shuffle(chunks.begin(), chunks.end(), rng);
+        ScriptedRows src(chunks);
+        std::vector<float> got(static_cast<size_t>(n_rows), -7.0f);
+        dyn(w.data(), rs, src, a.data(), n, got.data());
+        EXPECT_EQ(got[0], -7.0f);
+        EXPECT_EQ(got[1], -7.0f);
+        ASSERT_EQ(0, std::memcmp(want.data() + 2, got.data() + 2, size_t(n_rows - 2) * 4))
+            << isa_name(isa) << " " << type_info(wt).name << " n=" << n;
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has pulling row dots";
 }
 
 // The multi-token entries give each token exactly the single-token entry's bits, also for rows

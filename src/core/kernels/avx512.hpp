@@ -46,11 +46,12 @@ void sgemm_pack_bf16_t(const float* src, int64_t ld, int64_t n, int64_t kc, floa
 void sgemm_pack_bf16_n(const float* src, int64_t ld, int64_t n, int64_t kc, float alpha,
                        uint32_t* dst, int64_t width);
 
-// avx512_rows.cpp: the decode row dots of Q4_0 and Q8_0, one token and several (contracts:
-// DotRowsFn, DotRowsMultiFn). They also need AVX512_VBMI: only put them in a table when
-// cpu_has_avx512_vbmi().
+// avx512_rows.cpp: the decode row dots of Q4_0 and Q8_0, one token, several, and one token over
+// rows pulled from a RowSource (contracts: DotRowsFn, DotRowsMultiFn, DotRowsDynFn). They also need
+// AVX512_VBMI: only put them in a table when cpu_has_avx512_vbmi().
 void put_dot_rows(std::array<DotRowsFn, kDTypeCount>& rows,
-                  std::array<DotRowsMultiFn, kDTypeCount>& multi);
+                  std::array<DotRowsMultiFn, kDTypeCount>& multi,
+                  std::array<DotRowsDynFn, kDTypeCount>& dyn);
 
 }  // namespace minima::avx512
 

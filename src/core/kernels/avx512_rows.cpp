@@ -360,6 +360,28 @@ MINIMA_AVX512_ROWS void rows_multi(const void* w, size_t stride, int64_t n_rows,
   }
 }
 
+// One token, rows pulled from src: prepared once when the row fits one pass (every decode matmul
+// of the models minima targets); longer rows take rows_multi per chunk (same bits either way).
+template <Kind K>
+MINIMA_AVX512_ROWS void rows_dyn(const void* w, size_t stride, RowSource& src, const void* a,
+                                 int64_t n, float* out) {
+  const auto* base = static_cast<const uint8_t*>(w);
+  const int64_t nb = n / QK8_0;
+  int64_t r0 = 0, r1 = 0;
+  if (nb > kPassBlocks) {
+    while (src.next(r0, r1))
+      rows_multi<K, 1>(base + stride * size_t(r0), stride, r1 - r0, a, 0, n, out + r0, 0);
+    return;
+  }
+  Prepared prep;
+  const Prepared* p = &prep;
+  prepare<K>(static_cast<const BlockQ8_0*>(a), nb, prep);
+  while (src.next(r0, r1)) {
+    const uint8_t* row = base + stride * size_t(r0);
+    for (int64_t r = r0; r < r1; ++r, row += stride) row_part<K, 1>(row, nb, &p, out + r);
+  }
+}
+
 template <Kind K>
 void rows_one(const void* w, size_t stride, int64_t n_rows, const void* a, int64_t n, float* out) {
   rows_multi<K, 1>(w, stride, n_rows, a, 0, n, out, 0);
@@ -383,7 +405,10 @@ void rows_up_to_4(const void* w, size_t stride, int64_t n_rows, const void* a, s
 }  // namespace
 
 void put_dot_rows(std::array<DotRowsFn, kDTypeCount>& rows,
-                  std::array<DotRowsMultiFn, kDTypeCount>& multi) {
+                  std::array<DotRowsMultiFn, kDTypeCount>& multi,
+                  std::array<DotRowsDynFn, kDTypeCount>& dyn) {
+  dyn[static_cast<uint32_t>(DType::Q4_0)] = rows_dyn<Kind::Q4_0>;
+  dyn[static_cast<uint32_t>(DType::Q8_0)] = rows_dyn<Kind::Q8_0>;
   rows[static_cast<uint32_t>(DType::Q4_0)] = rows_one<Kind::Q4_0>;
   rows[static_cast<uint32_t>(DType::Q8_0)] = rows_one<Kind::Q8_0>;
   multi[static_cast<uint32_t>(DType::Q4_0)] = rows_up_to_4<Kind::Q4_0>;

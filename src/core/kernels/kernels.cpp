@@ -95,7 +95,7 @@ KernelSet avx512_table() {
   k.attention = avx512::attention_tile;
   k.qgemm_tile = avx512::qgemm_tile;
   avx512::put_qgemm_packs(k.qgemm_pack);
-  if (cpu_has_avx512_vbmi()) avx512::put_dot_rows(k.dot_rows, k.dot_rows_multi);
+  if (cpu_has_avx512_vbmi()) avx512::put_dot_rows(k.dot_rows, k.dot_rows_multi, k.dot_rows_dyn);
   k.sgemm = {12, 32, avx512::sgemm_micro_f32, nullptr, nullptr, nullptr};
   if (cpu_has_avx512_bf16()) {
     k.sgemm.bf16 = avx512::sgemm_micro_bf16;

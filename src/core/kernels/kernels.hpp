@@ -40,6 +40,19 @@ using VecDotFn = float (*)(const void* w, const void* a, int64_t n);
 // row sits in the call), so any split of the rows over threads gives the same bits.
 using DotRowsFn = void (*)(const void* w, size_t row_stride, int64_t n_rows, const void* a,
                            int64_t n, float* out);
+// Where a dynamically split decode GEMV gets its rows (core/row_queue.hpp): next() gives the
+// caller's next chunk [r0, r1), false when none is left.
+class RowSource {
+ public:
+  virtual bool next(int64_t& r0, int64_t& r1) = 0;
+
+ protected:
+  ~RowSource() = default;
+};
+// DotRowsFn over the chunks rows hands out, out[r] for every row r of every chunk (rows counted
+// from w): the activation is prepared once for all chunks, and each value has DotRowsFn's bits.
+using DotRowsDynFn = void (*)(const void* w, size_t row_stride, RowSource& rows, const void* a,
+                              int64_t n, float* out);
 // The same for up to kDotRowsMultiMax activation rows at once (act_stride bytes apart), out[t·ldo
 // + i]: each value bit-identical to DotRowsFn's for that activation, the weights read once.
 inline constexpr int64_t kDotRowsMultiMax = 4;
@@ -92,6 +105,7 @@ struct KernelSet {
   std::array<VecDotFn, kDTypeCount> dot{};            // weight type -> dot with its vec_dot_type
   std::array<DotRowsFn, kDTypeCount> dot_rows{};      // the same dot over several rows
   std::array<DotRowsMultiFn, kDTypeCount> dot_rows_multi{};  // ... and tokens; may be null
+  std::array<DotRowsDynFn, kDTypeCount> dot_rows_dyn{};      // ... pulling rows; may be null
   AttentionFn attention = nullptr;                           // causal attention of one tile
   GemmPackFn gemm_pack = nullptr;
   GemmTileFn gemm_tile = nullptr;
