@@ -14,6 +14,7 @@ packages=(
   libtomlplusplus-dev               # training recipes (minima train --config recipe.toml)
   python3 python3-numpy             # conformance/check_rule.py (the pack's own rule checker)
   python3-torch                     # tests/train/torch_reference.py (one training step in PyTorch)
+  python3-jsonschema                # tests/runtime/validate_json.py (the structured-output property test)
   time                              # peak RSS in bench/compare_llama.py
 )
 

@@ -1,11 +1,17 @@
 // minima generate: tokenize a prompt, stream the completion to stdout (only the new text), and
 // print timing to stderr with --stats.
 #include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/cli/commands.hpp"
 #include "api/cli/common.hpp"
 #include "core/error.hpp"
 #include "runtime/engine/generate.hpp"
+#include "runtime/grammar/grammar.hpp"
+#include "runtime/grammar/json_schema.hpp"
+#include "runtime/grammar/token_mask.hpp"
 
 namespace minima::cli {
 
@@ -25,6 +31,11 @@ int cmd_generate(int argc, char** argv, int first) {
       .opt("--frequency-penalty", "", "P", "OpenAI-style frequency penalty (default 0)")
       .opt("--seed", "-s", "N", "RNG seed (default 12648430)")
       .opt("--stop", "", "TEXT", "stop when this text is generated (not printed)")
+      .opt("--grammar", "", "FILE", "constrain the output to this grammar (GBNF-like text)")
+      .opt("--json-schema", "", "FILE", "constrain the output to JSON valid against this schema")
+      .flag("--json", "constrain the output to any JSON object")
+      .opt("--samples", "", "N",
+           "N independent completions (seeds seed..seed+N-1), one JSON string per line")
       .opt("--ctx", "-c", "N", "context size (default: prompt + n)")
       .opt("--batch", "-b", "N", "prompt tokens per forward chunk (default 256)")
       .flag("--ignore-eos", "do not stop at end-of-generation tokens")
@@ -60,6 +71,27 @@ int cmd_generate(int argc, char** argv, int first) {
   go.ignore_eos = p.get_flag("--ignore-eos");
   if (auto s = p.get("--stop")) go.stop.push_back(*s);
 
+  const int constraints =
+      int(p.has("--grammar")) + int(p.has("--json-schema")) + int(p.get_flag("--json"));
+  if (constraints > 1)
+    fail("minima generate: give at most one of --grammar, --json-schema, --json");
+  if (auto f = p.get("--grammar")) {
+    go.grammar = std::make_shared<const grammar::Grammar>(grammar::Grammar::parse(read_file(*f)));
+  } else if (auto f2 = p.get("--json-schema")) {
+    nlohmann::ordered_json schema;
+    try {
+      schema = nlohmann::ordered_json::parse(read_file(*f2));
+    } catch (const nlohmann::json::parse_error& e) {
+      fail("minima generate: ", *f2, " is not valid JSON: ", e.what());
+    }
+    go.grammar = std::make_shared<const grammar::Grammar>(
+        grammar::Grammar::parse(grammar::json_schema_to_gbnf(schema)));
+  } else if (p.get_flag("--json")) {
+    go.grammar = std::make_shared<const grammar::Grammar>(
+        grammar::Grammar::parse(grammar::json_value_gbnf(true)));
+  }
+  const int64_t n_samples = p.get_int("--samples", 0, 0, 1 << 20);
+
   Compute c = make_compute(p);
   const Model model = Model::load(model_path(p), file_load(p));
   const Tokenizer tok = Tokenizer::from_gguf(model.file());
@@ -75,7 +107,34 @@ int cmd_generate(int argc, char** argv, int first) {
     std::fprintf(stderr, "warning: context %lld exceeds the model's training context %lld\n",
                  static_cast<long long>(so.n_ctx),
                  static_cast<long long>(model.hparams().n_ctx_train));
+  std::optional<grammar::TokenTrie> trie;
+  if (go.grammar) {
+    trie.emplace(grammar::TokenTrie::from_tokenizer(tok));
+    go.trie = &*trie;
+  }
   Session session(model, *c.kernels, *c.pool, so);
+
+  if (n_samples > 0) {
+    // Independent completions of one prompt, each printed as a JSON string on its own line.
+    for (int64_t i = 0; i < n_samples; ++i) {
+      SamplingParams spi = sp;
+      spi.seed = sp.seed + static_cast<uint64_t>(i);
+      Sampler si(model.hparams().n_vocab, spi);
+      session.reset();
+      std::string text;
+      generate(
+          session, tok, si, ids, go,
+          [&](std::string_view t) {
+            text += t;
+            return true;
+          },
+          [](int32_t) {});
+      const std::string line =
+          nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      std::fprintf(stdout, "%s\n", line.c_str());
+    }
+    return 0;
+  }
   Sampler sampler(model.hparams().n_vocab, sp);
 
   const GenerateResult r = generate(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "core/error.hpp"
 #include "runtime/engine/stop_matcher.hpp"
@@ -54,17 +55,35 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
     if (!cancelled && !on_text(text)) cancelled = true;
   };
 
+  std::optional<grammar::Matcher> matcher;
+  grammar::Matcher::State state = grammar::Matcher::kDead;
+  std::vector<uint64_t> mask;
+  std::string bytes;
+  if (opt.grammar) {
+    if (opt.trie == nullptr || opt.trie->n_vocab() != tok.n_vocab())
+      fail("generate: a grammar needs the model's token trie");
+    matcher.emplace(opt.grammar);
+    state = matcher->initial();
+    mask.resize(opt.trie->mask_words());
+  }
+
   const auto t0 = Clock::now();
   session.eval(prompt);
   res.prompt_seconds = seconds_since(t0);
 
   const auto t1 = Clock::now();
   for (int64_t i = 0; i < opt.n_predict; ++i) {
-    const int32_t id = sampler.sample(session.last_logits());
+    int32_t id;
+    if (matcher) {
+      opt.trie->allowed(*matcher, state, mask);
+      id = sampler.sample(session.last_logits(), mask);
+    } else {
+      id = sampler.sample(session.last_logits());
+    }
     sampler.accept(id);
     ++res.n_generated;
     on_token(id);
-    if (!opt.ignore_eos && tok.is_eog(id)) {
+    if ((!opt.ignore_eos || matcher) && tok.is_eog(id)) {
       res.finish = FinishReason::Eos;
       break;
     }
@@ -73,6 +92,16 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
     if (stops.push(piece, release)) {
       res.finish = FinishReason::Stop;
       break;
+    }
+    if (matcher) {
+      bytes.clear();
+      tok.append_piece(id, false, bytes);
+      state = matcher->advance(state, bytes);
+      // The output is a whole sentence and nothing may follow: done (no need to sample an EOS).
+      if (matcher->accepts(state) && !matcher->can_continue(state)) {
+        res.finish = FinishReason::Stop;
+        break;
+      }
     }
     if (cancelled) break;
     if (i + 1 < opt.n_predict) session.eval(std::span(&id, 1), nullptr, true);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "core/function_ref.hpp"
 #include "model/forward.hpp"
+#include "runtime/grammar/token_mask.hpp"
 #include "runtime/sample/sampler.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
 
@@ -20,6 +22,11 @@ struct GenerateOptions {
   int64_t n_predict = 128;        // tokens to generate at most
   std::vector<std::string> stop;  // stop strings (not included in the output)
   bool ignore_eos = false;        // keep going past end-of-generation tokens
+  // Constrained decoding: every sampled token keeps the output a prefix of a sentence of the
+  // grammar, and generation ends (finish "stop") once the output is complete and nothing may
+  // follow, or the model ends it where the grammar allows. trie: the model's (built once).
+  std::shared_ptr<const grammar::Grammar> grammar;
+  const grammar::TokenTrie* trie = nullptr;
 };
 
 enum class FinishReason { Length, Stop, Eos, Cancelled };

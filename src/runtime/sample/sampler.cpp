@@ -105,10 +105,12 @@ void Sampler::accept(int32_t token) {
   }
 }
 
-int32_t Sampler::sample(std::span<const float> logits) {
+int32_t Sampler::sample(std::span<const float> logits, std::span<const uint64_t> allowed) {
   if (static_cast<int64_t>(logits.size()) != n_vocab_)
     fail("sampler: got ", logits.size(), " logits for a vocabulary of ", n_vocab_);
-  const size_t n = cand_.size();
+  if (!allowed.empty() && allowed.size() * 64 < cand_.size())
+    fail("sampler: a mask of ", allowed.size(), " words for a vocabulary of ", n_vocab_);
+  size_t n = cand_.size();
   for (size_t i = 0; i < n; ++i) cand_[i] = {static_cast<int32_t>(i), logits[i]};
   for (const auto& [id, bias] : p_.logit_bias) cand_[static_cast<size_t>(id)].logit += bias;
 
@@ -124,19 +126,28 @@ int32_t Sampler::sample(std::span<const float> logits) {
     }
   }
 
+  if (!allowed.empty()) {
+    // Only the allowed tokens stay candidates (in id order, so ties still go to the lowest id).
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i)
+      if ((allowed[i >> 6] >> (i & 63)) & 1) cand_[m++] = cand_[i];
+    if (m == 0) fail("sampler: the constraint allows no token");
+    n = m;
+  }
+  const auto end = cand_.begin() + static_cast<std::ptrdiff_t>(n);
+
   const auto better = [](const Cand& a, const Cand& b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
   };
-  if (p_.temperature <= 0.0f) return std::min_element(cand_.begin(), cand_.end(), better)->id;
+  if (p_.temperature <= 0.0f) return std::min_element(cand_.begin(), end, better)->id;
 
   // Keep the k best, sorted best first.
   size_t k = n;
   if (p_.top_k > 0 && static_cast<size_t>(p_.top_k) < n) {
     k = static_cast<size_t>(p_.top_k);
-    std::partial_sort(cand_.begin(), cand_.begin() + static_cast<std::ptrdiff_t>(k), cand_.end(),
-                      better);
+    std::partial_sort(cand_.begin(), cand_.begin() + static_cast<std::ptrdiff_t>(k), end, better);
   } else {
-    std::sort(cand_.begin(), cand_.end(), better);
+    std::sort(cand_.begin(), end, better);
   }
 
   // top-p and min-p act on the distribution at temperature 1.

@@ -44,8 +44,11 @@ class Sampler {
  public:
   Sampler(int64_t n_vocab, SamplingParams params);
 
-  // logits: [n_vocab] (not modified). Returns the chosen token id.
-  int32_t sample(std::span<const float> logits);
+  // logits: [n_vocab] (not modified). Returns the chosen token id. allowed: empty, or a bit mask
+  // of ceil(n_vocab / 64) words (bit t of word t / 64: token t may be chosen) applied before
+  // every other step, as constrained decoding needs (runtime/grammar/token_mask.hpp). Throws
+  // when the mask allows no token.
+  int32_t sample(std::span<const float> logits, std::span<const uint64_t> allowed = {});
   // Records a token as part of the history the penalties see (prompt tokens too, if wanted).
   void accept(int32_t token);
   void reset();  // clears history and reseeds the RNG
