@@ -219,6 +219,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
       g->max_tokens = max_tokens;
       g->stop = p.stop;
       g->ignore_eos = p.ignore_eos;
+      g->grammar = p.grammar;
       g->top_logprobs = p.logprobs ? p.top_logprobs : -1;
       g->tenant = tenant;
       g->submitted = t0;

@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "api/server/api_error.hpp"
+#include "runtime/grammar/grammar.hpp"
+#include "runtime/grammar/json_schema.hpp"
 
 namespace minima::server {
 namespace {
@@ -114,6 +116,83 @@ json parse_messages(const json& body) {
     out.push_back(std::move(o));
   }
   return out;
+}
+
+// response_format (text, json_object, json_schema) and the 'grammar' extension (grammar text,
+// as `minima generate --grammar` takes) into the request's grammar. The schema is read again from
+// the raw body in key order, so the output's keys come in the order the user wrote them.
+void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r) {
+  const json* rf = field(body, "response_format");
+  const json* gr = field(body, "grammar");
+  if (rf && gr) throw bad_param("grammar", "give 'response_format' or 'grammar', not both");
+  if (gr) {
+    if (!gr->is_string()) throw bad_param("grammar", "'grammar' must be a string of grammar text");
+    try {
+      r.grammar =
+          std::make_shared<const grammar::Grammar>(grammar::Grammar::parse(gr->get<std::string>()));
+    } catch (const grammar::GrammarError& e) {
+      throw bad_param("grammar", std::string("invalid grammar: ") + e.what());
+    }
+    return;
+  }
+  if (!rf) return;
+  if (!rf->is_object()) throw bad_param("response_format", "'response_format' must be an object");
+  const json* type = field(*rf, "type");
+  if (!type || !type->is_string())
+    throw bad_param("response_format.type",
+                    "'response_format.type' must be one of 'text', 'json_object', 'json_schema'");
+  const std::string t = type->get<std::string>();
+  if (t == "text") return;
+  if (t == "json_object") {
+    r.grammar = std::make_shared<const grammar::Grammar>(
+        grammar::Grammar::parse(grammar::json_value_gbnf(true)));
+    return;
+  }
+  if (t != "json_schema")
+    throw bad_param(
+        "response_format.type",
+        "'response_format.type' must be one of 'text', 'json_object', 'json_schema', got '" + t +
+            "'");
+  const json* js = field(*rf, "json_schema");
+  if (!js || !js->is_object())
+    throw bad_param("response_format.json_schema",
+                    "'response_format.json_schema' must be an object with 'name' and 'schema'");
+  const json* name = field(*js, "name");
+  if (!name || !name->is_string() || name->get<std::string>().empty() ||
+      name->get<std::string>().size() > 64 ||
+      name->get<std::string>().find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
+    throw bad_param(
+        "response_format.json_schema.name",
+        "'response_format.json_schema.name' must be 1-64 characters of a-z, A-Z, 0-9, '_' and '-'");
+  grammar::SchemaOptions opt;
+  if (const json* strict = field(*js, "strict")) {
+    if (!strict->is_boolean())
+      throw bad_param("response_format.json_schema.strict",
+                      "'response_format.json_schema.strict' must be a boolean");
+    opt.strict = strict->get<bool>();
+  } else {
+    opt.strict = false;  // OpenAI's default
+  }
+  const json* schema = field(*js, "schema");
+  if (!schema)
+    throw bad_param("response_format.json_schema.schema",
+                    "'response_format.json_schema.schema' is required");
+  if (!schema->is_object())
+    throw bad_param("response_format.json_schema.schema",
+                    "'response_format.json_schema.schema' must be an object");
+  const auto ordered = nlohmann::ordered_json::parse(raw, nullptr, false);
+  const auto& oschema = ordered.at("response_format").at("json_schema").at("schema");
+  try {
+    r.grammar = std::make_shared<const grammar::Grammar>(
+        grammar::Grammar::parse(grammar::json_schema_to_gbnf(oschema, opt)));
+  } catch (const grammar::SchemaError& e) {
+    throw bad_param("response_format.json_schema.schema",
+                    std::string("invalid or unsupported schema: ") + e.what());
+  } catch (const grammar::GrammarError& e) {
+    throw bad_param("response_format.json_schema.schema",
+                    std::string("schema too complex: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -252,10 +331,9 @@ ParsedRequest parse_request(const std::string& text, bool chat) {
     if (!u->is_string()) throw bad_param("user", "'user' must be a string");
     r.user = u->get<std::string>();
   }
-  for (const char* unsupported : {"tools", "tool_choice", "response_format", "functions"}) {
-    const json* v = field(body, unsupported);
-    if (v && !(std::string(unsupported) == "response_format" && v->is_object() &&
-               v->value("type", "") == "text"))
+  parse_constraint(text, body, r);
+  for (const char* unsupported : {"tools", "tool_choice", "functions"}) {
+    if (field(body, unsupported))
       throw bad_param(unsupported,
                       std::string("'") + unsupported + "' is not supported by this server yet");
   }

@@ -3,10 +3,12 @@
 // OpenAI does.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "runtime/grammar/grammar.hpp"
 #include "runtime/sample/sampler.hpp"
 
 namespace minima::server {
@@ -28,6 +30,8 @@ struct ParsedRequest {
   bool echo = false;        // completions
   bool ignore_eos = false;  // extension (as llama-server and vLLM): generate through end-of-text
   std::string user;
+  // response_format json_object / json_schema, or the 'grammar' extension; null: free text.
+  std::shared_ptr<const grammar::Grammar> grammar;
 };
 
 // body: the raw request body. chat: /v1/chat/completions semantics, else /v1/completions.

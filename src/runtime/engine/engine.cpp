@@ -23,6 +23,11 @@ struct Engine::Seq {
   std::unique_ptr<StreamDecoder> dec;
   std::unique_ptr<StopMatcher> stops;
   std::string piece;
+  // Constrained decoding (request with a grammar): this choice's matcher, its state, the mask.
+  std::unique_ptr<grammar::Matcher> matcher;
+  grammar::Matcher::State gstate = grammar::Matcher::kDead;
+  std::vector<uint64_t> mask;
+  std::string bytes;
 };
 
 struct Engine::Active {
@@ -282,9 +287,26 @@ void Engine::fork(Active& a, Seq& parent) {
     for (int32_t t : s->tokens) s->sampler->accept(t);
     s->dec = std::make_unique<StreamDecoder>(tok_);
     s->stops = std::make_unique<StopMatcher>(a.req->stop);
+    init_grammar(*s);
     a.seqs.push_back(std::move(s));
   }
   a.forked = true;
+}
+
+void Engine::init_grammar(Seq& s) {
+  const auto& g = s.owner->req->grammar;
+  if (!g) return;
+  if (!trie_)
+    trie_ = std::make_unique<grammar::TokenTrie>(grammar::TokenTrie::from_tokenizer(tok_));
+  s.matcher = std::make_unique<grammar::Matcher>(g);
+  s.gstate = s.matcher->initial();
+  s.mask.resize(trie_->mask_words());
+}
+
+int32_t Engine::sample(Seq& s, std::span<const float> logits) {
+  if (!s.matcher) return s.sampler->sample(logits);
+  trie_->allowed(*s.matcher, s.gstate, s.mask);
+  return s.sampler->sample(logits, s.mask);
 }
 
 void Engine::emit_token(Seq& s, int32_t token, std::span<const float> logits) {
@@ -326,21 +348,29 @@ void Engine::emit_token(Seq& s, int32_t token, std::span<const float> logits) {
 
   const char* finish = nullptr;
   auto release = [&](std::string_view text) { ev.text += text; };
-  if (!r.ignore_eos && tok_.is_eog(token)) {
+  bool grammar_done = false;
+  if (s.matcher && !tok_.is_eog(token)) {
+    s.bytes.clear();
+    tok_.append_piece(token, false, s.bytes);
+    s.gstate = s.matcher->advance(s.gstate, s.bytes);
+    // A complete sentence that nothing may extend: the choice is over (no EOS needed).
+    grammar_done = s.matcher->accepts(s.gstate) && !s.matcher->can_continue(s.gstate);
+  }
+  if ((!r.ignore_eos || s.matcher) && tok_.is_eog(token)) {
     finish = "stop";
   } else {
     s.piece.clear();
     s.dec->push(token, s.piece);
     if (s.stops->push(s.piece, release)) {
       finish = "stop";
-    } else if (s.generated >= r.max_tokens) {
+    } else if (grammar_done || s.generated >= r.max_tokens) {
       s.piece.clear();
       s.dec->flush(s.piece);
       if (s.stops->push(s.piece, release)) {
         finish = "stop";
       } else {
         release(s.stops->tail());
-        finish = "length";
+        finish = grammar_done ? "stop" : "length";
       }
     }
   }
@@ -437,13 +467,14 @@ bool Engine::step() {
       for (int32_t t : s.tokens) s.sampler->accept(t);
       s.dec = std::make_unique<StreamDecoder>(tok_);
       s.stops = std::make_unique<StopMatcher>(a.req->stop);
+      init_grammar(s);
       if (a.req->n > 1) {
         fork(a, s);  // every choice draws its first token from these logits
-        for (auto& c : a.seqs) emit_token(*c, c->sampler->sample(lg), lg);
+        for (auto& c : a.seqs) emit_token(*c, sample(*c, lg), lg);
         continue;
       }
     }
-    emit_token(s, s.sampler->sample(lg), lg);
+    emit_token(s, sample(s, lg), lg);
   }
   return true;
 }

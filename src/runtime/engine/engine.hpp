@@ -20,6 +20,7 @@
 #include "model/forward.hpp"
 #include "runtime/engine/block_manager.hpp"
 #include "runtime/engine/request.hpp"
+#include "runtime/grammar/token_mask.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
 
 namespace minima {
@@ -63,10 +64,13 @@ class Engine {
   void finish_choice(Seq& s, const char* reason);
   void drop_request(Active& a);
   void emit_token(Seq& s, int32_t token, std::span<const float> logits);
+  void init_grammar(Seq& s);                              // when the request has a grammar
+  int32_t sample(Seq& s, std::span<const float> logits);  // under the grammar's mask, if any
   void fork(Active& a, Seq& parent);
 
   const Model& model_;
   const Tokenizer& tok_;
+  std::unique_ptr<grammar::TokenTrie> trie_;  // built on the first constrained request
   EngineOptions opt_;
   KvPool kv_;
   BlockManager blocks_;

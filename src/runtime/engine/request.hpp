@@ -8,10 +8,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "runtime/grammar/grammar.hpp"
 #include "runtime/sample/sampler.hpp"
 
 namespace minima {
@@ -88,6 +90,9 @@ struct GenRequest {
   bool ignore_eos = false;
   int top_logprobs = -1;  // -1: no logprobs; 0..20: logprobs with that many alternatives
   std::string tenant;     // prefix-cache namespace (the API key)
+  // Constrained decoding (structured outputs): every choice's text is a sentence of this
+  // grammar (or a prefix of one when max_tokens cuts it, finish "length").
+  std::shared_ptr<const grammar::Grammar> grammar;
 
   std::atomic<bool> cancelled{false};
   Channel events;
