@@ -202,6 +202,35 @@ TEST(JsonSchema, AcceptsValidAndRefusesInvalidDocuments) {
       {R"({"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer","minimum":-20,"maximum":-3},"kids":{"type":"array","items":{"$ref":"#/$defs/node"}}},"required":["v","kids"]}},"$ref":"#/$defs/node"})",
        {R"({"v":-3,"kids":[]})", R"({"v":-20,"kids":[{"v":-11,"kids":[]}]})"},
        {R"({"v":-2,"kids":[]})", R"({"v":-21,"kids":[]})", R"({"v":-3})"}},
+      {R"({"type":"string","pattern":"^[A-Z]{2}-\\d{3}(x|yz)?$"})",
+       {R"("AB-123")", R"("QZ-000yz")"},
+       {R"("AB-12")", R"("ab-123")", R"("AB-123y")", R"(" AB-123")"}},
+      {R"({"type":"string","pattern":"a\"b"})",
+       {R"("a\"b")", R"("xxa\"byy")"},
+       {R"("ab")", R"("a\b")"}},
+      {R"({"type":"string","format":"date"})",
+       {R"("2024-02-28")", R"("1999-12-31")", R"("2000-04-30")"},
+       {R"("2024-02-30")", R"("2024-04-31")", R"("2024-13-01")", R"("24-01-01")"}},
+      {R"({"type":"string","format":"date-time"})",
+       {R"("2024-02-28T23:59:59Z")", R"("2024-02-28T00:00:00.5+05:30")"},
+       {R"("2024-02-28T24:00:00Z")", R"("2024-02-28 10:00:00Z")", R"("2024-02-28T10:00:00")"}},
+      {R"({"type":"string","format":"uuid"})",
+       {R"("123e4567-e89b-12d3-a456-426614174000")"},
+       {R"("123e4567e89b12d3a456426614174000")", R"("123E4567-e89b-12d3-a456-42661417400")"}},
+      {R"({"type":"number","minimum":-2,"maximum":3})",
+       {"3", "3.000", "-2", "-2.0", "0.5", "-1.999", "2.99", "-0"},
+       {"3.01", "-2.001", "4", "-3", "1e2"}},
+      {R"({"type":"number","minimum":5})", {"5", "5.5", "123456.25"}, {"4.99", "-5"}},
+      {R"({"type":"number","maximum":-3})", {"-3", "-3.5", "-1000"}, {"-2.99", "0", "3"}},
+      {R"({"type":"array","prefixItems":[{"type":"integer","minimum":0,"maximum":9},{"type":"boolean"}],"items":{"type":"null"},"minItems":1,"maxItems":4})",
+       {"[1]", "[1,true]", "[1,true,null]", "[1,false,null,null]"},
+       {"[]", "[true]", "[1,2]", "[1,true,null,null,null]", "[1,true,1]"}},
+      {R"({"type":"array","prefixItems":[{"type":"integer"}],"items":false})",
+       {"[]", "[7]"},
+       {"[7,8]"}},
+      {R"({"allOf":[{"$ref":"#/$defs/base"},{"properties":{"extra":{"type":"boolean"}},"required":["extra"]}],"$defs":{"base":{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}}})",
+       {R"({"id":1,"extra":true})"},
+       {R"({"id":1})", R"({"extra":true})"}},
       {R"({"anyOf":[{"type":"boolean"},{"const":{"k":[1,2]}}]})",
        {"true", R"({"k":[1,2]})"},
        {R"({"k":[1]})", "1"}},
@@ -211,6 +240,30 @@ TEST(JsonSchema, AcceptsValidAndRefusesInvalidDocuments) {
         Grammar::parse(json_schema_to_gbnf(nlohmann::ordered_json::parse(c.schema)))));
     for (const char* d : c.ok) EXPECT_TRUE(m.matches(d)) << c.schema << "\n  should accept " << d;
     for (const char* d : c.bad) EXPECT_FALSE(m.matches(d)) << c.schema << "\n  should refuse " << d;
+  }
+}
+
+// The schemas of OpenAI's structured-outputs guide compile, and accept a document of the shape
+// the guide shows.
+TEST(JsonSchema, AcceptsOpenAiGuideExamples) {
+  const std::pair<const char*, const char*> cases[] = {
+      // Chain-of-thought math tutoring.
+      {R"({"type":"object","properties":{"steps":{"type":"array","items":{"type":"object","properties":{"explanation":{"type":"string"},"output":{"type":"string"}},"required":["explanation","output"],"additionalProperties":false}},"final_answer":{"type":"string"}},"required":["steps","final_answer"],"additionalProperties":false})",
+       R"({"steps":[{"explanation":"Subtract 31 from both sides.","output":"8x = -30"},{"explanation":"Divide by 8.","output":"x = -15/4"}],"final_answer":"x = -3.75"})"},
+      // UI generation: a recursive component tree.
+      {R"({"type":"object","properties":{"type":{"type":"string","description":"The type of the UI component","enum":["div","button","header","section","field","form"]},"label":{"type":"string"},"children":{"type":"array","description":"Nested UI components","items":{"$ref":"#"}},"attributes":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"value":{"type":"string"}},"additionalProperties":false,"required":["name","value"]}}},"required":["type","label","children","attributes"],"additionalProperties":false})",
+       R"({"type":"form","label":"User Profile","children":[{"type":"field","label":"First Name","children":[],"attributes":[{"name":"type","value":"text"}]},{"type":"button","label":"Submit","children":[],"attributes":[{"name":"type","value":"submit"}]}],"attributes":[]})"},
+      // Moderation: enum output with a nullable explanation.
+      {R"({"type":"object","properties":{"is_violating":{"type":"boolean"},"category":{"type":["string","null"],"enum":["violence","sexual","self_harm"]},"explanation_if_violating":{"type":["string","null"]}},"required":["is_violating","category","explanation_if_violating"],"additionalProperties":false})",
+       R"({"is_violating":true,"category":"violence","explanation_if_violating":"threat"})"},
+      // Structured data extraction with $defs.
+      {R"({"$defs":{"author":{"type":"object","properties":{"name":{"type":"string"},"affiliation":{"type":["string","null"]}},"required":["name","affiliation"],"additionalProperties":false}},"type":"object","properties":{"title":{"type":"string"},"authors":{"type":"array","items":{"$ref":"#/$defs/author"}},"keywords":{"type":"array","items":{"type":"string"}}},"required":["title","authors","keywords"],"additionalProperties":false})",
+       R"({"title":"Attention","authors":[{"name":"A. V.","affiliation":null}],"keywords":["transformer"]})"},
+  };
+  for (const auto& [schema, doc] : cases) {
+    auto m = Matcher(std::make_shared<const Grammar>(
+        Grammar::parse(json_schema_to_gbnf(nlohmann::ordered_json::parse(schema)))));
+    EXPECT_TRUE(m.matches(doc)) << schema << "\n  should accept " << doc;
   }
 }
 
@@ -230,11 +283,20 @@ TEST(JsonSchema, IntegerRangesAreExact) {
 TEST(JsonSchema, RefusesUnsupportedKeywordsNamingThemAndWhere) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"type":"string","format":"hostname"})", "/format"},
-      {R"({"type":"object","properties":{"a":{"type":"string","pattern":"^x"}}})",
+      {R"({"type":"object","properties":{"a":{"type":"string","pattern":"a(?=x)b"}}})",
        "/properties/a/pattern"},
+      {R"({"type":"string","pattern":"(a)\\1"})", "/pattern"},
+      {R"({"type":"string","pattern":"^a","maxLength":3})", "/maxLength"},
+      {R"({"type":"string","format":"date","pattern":"x"})", "/format"},
+      {R"({"allOf":[{"properties":{"a":{"type":"integer"}},"additionalProperties":false},{"properties":{"b":{"type":"integer"}}}]})",
+       "/allOf"},
+      {R"({"allOf":[{"type":"string"},{"type":"integer"}]})", "/allOf"},
+      {R"({"type":"array","prefixItems":[{"type":"integer"}],"items":false,"minItems":2})",
+       "/minItems"},
       {R"({"oneOf":[{"type":"string"}]})", "/oneOf"},
       {R"({"type":"array","items":{"type":"integer"},"uniqueItems":true})", "/uniqueItems"},
       {R"({"type":"number","minimum":0.5})", "/minimum"},
+      {R"({"type":"number","exclusiveMinimum":0})", "/exclusiveMinimum"},
       {R"({"not":{}})", "/not"},
       {R"({"$ref":"#/$defs/missing"})", "/$ref"},
       {R"({"type":"object","properties":{"a/b":{"type":"integer","multipleOf":2}}})",

@@ -8,10 +8,38 @@ pooled over the models, must include at least min_distinct (default 5) different
 constraint that collapsed sampling to one canned answer fails. (Per model that is not asked: a
 tiny random-weight model may put nearly all its mass on one token, e.g. always "true".) Prints one line per problem; exit status 1 if any.
 """
+import datetime
 import json
+import re
 import sys
 
 import jsonschema
+
+# Debian's jsonschema checks date, email and uuid itself; RFC 3339 time and date-time need a
+# package it does not ship, so they are checked here (strictly: the RFC's grammar, then a real
+# calendar/clock value).
+_TIME = r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)"
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("time", raises=ValueError)
+def check_time(value):
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(_TIME, value):
+        raise ValueError(f"not an RFC 3339 time: {value!r}")
+    return True
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def check_date_time(value):
+    if not isinstance(value, str):
+        return True
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[Tt](" + _TIME + ")", value)
+    if not m:
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    datetime.date.fromisoformat(m.group(1))
+    return True
 
 
 def reject_constant(name):
@@ -25,7 +53,7 @@ def main(path):
     distinct_by_name = {}
     want_by_name = {}
     for case in cases:
-        validator = jsonschema.Draft202012Validator(case["schema"])
+        validator = jsonschema.Draft202012Validator(case["schema"], format_checker=FORMATS)
         jsonschema.Draft202012Validator.check_schema(case["schema"])
         distinct = distinct_by_name.setdefault(case["name"], set())
         want_by_name[case["name"]] = case.get("min_distinct", 5)

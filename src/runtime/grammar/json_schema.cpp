@@ -1,6 +1,7 @@
 #include "runtime/grammar/json_schema.hpp"
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "runtime/grammar/grammar.hpp"
+#include "runtime/grammar/json_strings.hpp"
 
 namespace minima::grammar {
 namespace {
@@ -34,11 +36,12 @@ const std::set<std::string> kAnnotations = {"title",    "description", "default"
                                             "$schema",  "$id",         "$comment", "deprecated",
                                             "readOnly", "writeOnly"};
 const std::set<std::string> kSupported = {
-    "type",     "properties",    "required",     "additionalProperties",
-    "enum",     "const",         "anyOf",        "$ref",
-    "$defs",    "definitions",   "items",        "minItems",
-    "maxItems", "minLength",     "maxLength",    "minimum",
-    "maximum",  "minProperties", "maxProperties"};
+    "type",     "properties",    "required",      "additionalProperties",
+    "enum",     "const",         "anyOf",         "$ref",
+    "$defs",    "definitions",   "items",         "minItems",
+    "maxItems", "minLength",     "maxLength",     "minimum",
+    "maximum",  "minProperties", "maxProperties", "pattern",
+    "format",   "allOf",         "prefixItems"};
 
 std::string escape_pointer(const std::string& key) {
   std::string out;
@@ -57,6 +60,10 @@ std::string escape_pointer(const std::string& key) {
 // Decimal digit strings of a non-negative range, no leading zeros: GBNF alternatives.
 std::string same_len(const std::string& lo, const std::string& hi) {
   if (lo.empty()) return "\"\"";
+  // Every digit free: one repetition (without this the split below doubles per digit).
+  if (lo.find_first_not_of('0') == std::string::npos &&
+      hi.find_first_not_of('9') == std::string::npos)
+    return "[0-9]{" + std::to_string(lo.size()) + "}";
   if (lo.size() == 1) return std::string("[") + lo[0] + "-" + hi[0] + "]";
   if (lo[0] == hi[0])
     return std::string("\"") + lo[0] + "\" (" + same_len(lo.substr(1), hi.substr(1)) + ")";
@@ -131,9 +138,10 @@ class Compiler {
       fail_at(k, ptr,
               "not supported (minima supports: type, properties, required, "
               "additionalProperties, minProperties/maxProperties without properties, "
-              "enum, const, anyOf, $ref/$defs, items, minItems, maxItems, minLength, "
-              "maxLength, minimum/maximum on integers)");
+              "enum, const, anyOf, allOf, $ref/$defs, items, prefixItems, minItems, "
+              "maxItems, minLength, maxLength, pattern, format, minimum/maximum)");
     }
+    if (s.contains("allOf")) return visit(merge_all_of(s, ptr), ptr);
     if (s.contains("$ref")) return ref(s, ptr);
     if (s.contains("const")) return literal(s["const"]);
     if (s.contains("enum")) {
@@ -168,11 +176,13 @@ class Compiler {
       types = {"object"};
     } else if (s.contains("items") || s.contains("minItems") || s.contains("maxItems")) {
       types = {"array"};
-    } else if (s.contains("minLength") || s.contains("maxLength")) {
+    } else if (s.contains("minLength") || s.contains("maxLength") || s.contains("pattern") ||
+               s.contains("format")) {
       types = {"string"};
     } else if (s.contains("minimum") || s.contains("maximum")) {
-      fail_at(s.contains("minimum") ? "minimum" : "maximum", ptr,
-              "needs \"type\": \"integer\" (bounds on other numbers are not supported)");
+      types = {"number"};
+    } else if (s.contains("prefixItems")) {
+      types = {"array"};
     } else {
       return "json-value";
     }
@@ -186,18 +196,7 @@ class Compiler {
     if (!r.is_string()) fail_at("$ref", ptr, "must be a string");
     const std::string target = r.get<std::string>();
     if (auto it = refs_.find(target); it != refs_.end()) return it->second;
-    const json* node = nullptr;
-    if (target == "#") {
-      node = &root_;
-    } else {
-      for (const char* prefix : {"#/$defs/", "#/definitions/"}) {
-        const std::string p = prefix;
-        if (target.rfind(p, 0) != 0) continue;
-        const std::string key = target.substr(p.size());
-        const auto defs = root_.find(p.substr(2, p.size() - 3));
-        if (defs != root_.end() && defs->is_object() && defs->contains(key)) node = &(*defs)[key];
-      }
-    }
+    const json* node = resolve(target);
     if (node == nullptr)
       fail_at("$ref", ptr,
               "'" + target + "' does not name \"#\" or an entry of $defs / definitions");
@@ -211,6 +210,74 @@ class Compiler {
     return name;
   }
 
+  const json* resolve(const std::string& target) const {
+    if (target == "#") return &root_;
+    for (const char* prefix : {"#/$defs/", "#/definitions/"}) {
+      const std::string p = prefix;
+      if (target.rfind(p, 0) != 0) continue;
+      const std::string key = target.substr(p.size());
+      const auto defs = root_.find(p.substr(2, p.size() - 3));
+      if (defs != root_.end() && defs->is_object() && defs->contains(key)) return &(*defs)[key];
+    }
+    return nullptr;
+  }
+
+  // allOf: the members (and the schema's own keywords) merged into one schema. Objects merge
+  // their properties and required lists; any other keyword must agree where two members give it.
+  json merge_all_of(const json& s, const std::string& ptr) {
+    const json& all = s["allOf"];
+    if (!all.is_array() || all.empty()) fail_at("allOf", ptr, "must be a non-empty array");
+    json merged = s;
+    merged.erase("allOf");
+    std::vector<const json*> closed;  // members with additionalProperties: false
+    if (merged.contains("additionalProperties") && merged["additionalProperties"] == false)
+      closed.push_back(&s);
+    for (size_t i = 0; i < all.size(); ++i) {
+      const std::string mptr = ptr + "/allOf/" + std::to_string(i);
+      const json* m = &all[i];
+      if (m->is_object() && m->contains("$ref") && (*m)["$ref"].is_string()) {
+        m = resolve((*m)["$ref"].get<std::string>());
+        if (m == nullptr)
+          fail_at("$ref", mptr, "does not name \"#\" or an entry of $defs / definitions");
+      }
+      if (!m->is_object()) fail_at("allOf", ptr, "members must be schema objects");
+      if (m->contains("allOf")) fail_at("allOf", mptr, "nested allOf is not supported");
+      for (const auto& [k, v] : m->items()) {
+        if (kAnnotations.count(k) || k == "$defs" || k == "definitions") continue;
+        if (k == "properties") {
+          json& props = merged["properties"];
+          if (props.is_null()) props = json::object();
+          for (const auto& [name, sub] : v.items()) {
+            if (props.contains(name) && props[name] != sub)
+              fail_at("allOf", ptr, "members give property '" + name + "' different schemas");
+            props[name] = sub;
+          }
+        } else if (k == "required") {
+          json& req = merged["required"];
+          if (req.is_null()) req = json::array();
+          for (const json& r : v)
+            if (std::find(req.begin(), req.end(), r) == req.end()) req.push_back(r);
+        } else if (k == "additionalProperties" && v == false) {
+          closed.push_back(m);
+          merged["additionalProperties"] = false;
+        } else if (merged.contains(k) && merged[k] != v) {
+          fail_at("allOf", ptr, "members disagree on '" + k + "'");
+        } else {
+          merged[k] = v;
+        }
+      }
+    }
+    // A member closed to other properties would reject the ones another member adds.
+    const json all_props = merged.value("properties", json::object());
+    for (const json* c : closed)
+      for (const auto& [name, sub] : all_props.items())
+        if (!c->contains("properties") || !(*c)["properties"].contains(name))
+          fail_at("allOf", ptr,
+                  "property '" + name +
+                      "' is forbidden by a member with \"additionalProperties\": false");
+    return merged;
+  }
+
   int64_t count(const json& s, const char* key, const std::string& ptr, int64_t dflt) {
     if (!s.contains(key)) return dflt;
     const json& v = s[key];
@@ -222,14 +289,24 @@ class Compiler {
   std::string typed(const json& s, const std::string& t, const std::string& ptr) {
     if (t == "null") return "json-null";
     if (t == "boolean") return "json-bool";
-    if (t == "number") {
-      if (s.contains("minimum") || s.contains("maximum"))
-        fail_at(s.contains("minimum") ? "minimum" : "maximum", ptr,
-                "bounds are supported on integers only");
-      return "json-number";
-    }
+    if (t == "number") return number(s, ptr);
     if (t == "integer") return integer(s, ptr);
     if (t == "string") {
+      if (s.contains("pattern") || s.contains("format")) {
+        const char* key = s.contains("pattern") ? "pattern" : "format";
+        if (s.contains("pattern") && s.contains("format"))
+          fail_at("format", ptr, "together with pattern is not supported");
+        if (s.contains("minLength") || s.contains("maxLength"))
+          fail_at(s.contains("minLength") ? "minLength" : "maxLength", ptr,
+                  std::string("together with ") + key + " is not supported");
+        if (!s[key].is_string()) fail_at(key, ptr, "must be a string");
+        try {
+          return new_rule(std::string(key) == "pattern" ? pattern_gbnf(s[key].get<std::string>())
+                                                        : format_gbnf(s[key].get<std::string>()));
+        } catch (const StringConstraintError& e) {
+          fail_at(key, ptr, e.what());
+        }
+      }
       const int64_t lo = count(s, "minLength", ptr, 0);
       const int64_t hi = count(s, "maxLength", ptr, kMaxStringChars);
       if (hi < lo) fail_at("maxLength", ptr, "is below minLength");
@@ -276,26 +353,92 @@ class Compiler {
     return new_rule(body);
   }
 
+  // A bound of a number or an integer: for numbers it must be a whole number (exact grammar:
+  // integer part in range, and at the bound itself a zero fraction).
+  std::optional<int64_t> whole_bound(const json& s, const char* key, const std::string& ptr) {
+    if (!s.contains(key)) return std::nullopt;
+    const json& v = s[key];
+    if (!v.is_number()) fail_at(key, ptr, "must be a number");
+    const double d = v.get<double>();
+    if (d > 9e15 || d < -9e15) fail_at(key, ptr, "out of the supported range (|x| < 9e15)");
+    if (d != std::floor(d))
+      fail_at(key, ptr, "must be a whole number on type number (got " + v.dump() + ")");
+    return static_cast<int64_t>(d);
+  }
+
+  std::string number(const json& s, const std::string& ptr) {
+    if (!s.contains("minimum") && !s.contains("maximum")) return "json-number";
+    const auto lo = whole_bound(s, "minimum", ptr), hi = whole_bound(s, "maximum", ptr);
+    if (lo && hi && *hi < *lo) fail_at("maximum", ptr, "is below minimum");
+    const std::string frac = "(\".\" [0-9]{1,16})?", zero = "(\".\" \"0\"{1,16})?";
+    // Integer part in [a, b] (b < 0: unbounded) with any fraction, then b itself with a zero one.
+    auto part = [&](int64_t a, int64_t b) {
+      std::string out;
+      if (b < 0) return "(" + nonneg_range(a, -1) + ") " + frac;
+      if (b - 1 >= a) out = "(" + nonneg_range(a, b - 1) + ") " + frac + " | ";
+      return out + "\"" + std::to_string(b) + "\" " + zero;
+    };
+    std::vector<std::string> alts;
+    if (!hi || *hi >= 0) alts.push_back(part(lo ? std::max<int64_t>(*lo, 0) : 0, hi ? *hi : -1));
+    if (!lo || *lo < 0) {
+      // Negative values: magnitude m with m <= -lo, and m >= -hi when hi < 0.
+      const int64_t jlo = hi && *hi < 0 ? -*hi : 0;
+      const int64_t L = lo ? -*lo : -1;
+      if (L < 0 || L >= jlo) alts.push_back("\"-\" (" + part(jlo, L) + ")");
+    }
+    std::string body;
+    for (size_t i = 0; i < alts.size(); ++i) body += (i ? " | " : "") + ("(" + alts[i] + ")");
+    return new_rule(body);
+  }
+
+  // Arrays: prefixItems (positional schemas), then items for the rest (false: no more; absent:
+  // any value), between minItems and maxItems elements.
   std::string array(const json& s, const std::string& ptr) {
-    const std::string item = s.contains("items") ? visit(s["items"], ptr + "/items") : "json-value";
+    std::vector<std::string> prefix;
+    if (s.contains("prefixItems")) {
+      const json& p = s["prefixItems"];
+      if (!p.is_array()) fail_at("prefixItems", ptr, "must be an array of schemas");
+      for (size_t i = 0; i < p.size(); ++i)
+        prefix.push_back(visit(p[i], ptr + "/prefixItems/" + std::to_string(i)));
+    }
+    std::optional<std::string> rest = "json-value";
+    if (s.contains("items")) {
+      if (s["items"].is_boolean() && !s["items"].get<bool>()) {
+        rest.reset();
+      } else {
+        rest = visit(s["items"], ptr + "/items");
+      }
+    }
+    const auto k = static_cast<int64_t>(prefix.size());
     const int64_t lo = count(s, "minItems", ptr, 0);
-    const int64_t hi = count(s, "maxItems", ptr, -1);
+    int64_t hi = count(s, "maxItems", ptr, -1);
     if (hi >= 0 && hi < lo) fail_at("maxItems", ptr, "is below minItems");
     if (lo > 1000 || hi > 1000)
       fail_at(lo > 1000 ? "minItems" : "maxItems", ptr, "above 1000 is not supported");
-    const std::string more = "(\",\" ws " + item + " ws)";
-    std::string body;
-    if (hi == 0) {
-      body = "\"[\" ws \"]\"";
-    } else {
-      const int64_t more_lo = std::max<int64_t>(lo, 1) - 1;
-      const std::string reps =
-          hi < 0 ? "{" + std::to_string(more_lo) + ",}"
-                 : "{" + std::to_string(more_lo) + "," + std::to_string(hi - 1) + "}";
-      const std::string items = item + " ws " + more + reps;
-      body = lo == 0 ? "\"[\" ws (" + items + ")? \"]\"" : "\"[\" ws " + items + " \"]\"";
-    }
-    return new_rule(body);
+    if (!rest && (hi < 0 || hi > k)) hi = k;
+    if (!rest && lo > k)
+      fail_at("minItems", ptr, "cannot be met: items is false after the prefixItems");
+    // Elements from index i on, i already written (so each needs a comma first when i > 0).
+    std::function<std::string(int64_t)> tail = [&](int64_t i) -> std::string {
+      if (hi >= 0 && i >= hi) return "\"\"";
+      const std::string sep = i == 0 ? "" : "\",\" ws ";
+      if (i >= k) {
+        if (!rest) return "\"\"";
+        const int64_t n_min = std::max<int64_t>(lo - i, 0);
+        const int64_t n_max = hi < 0 ? -1 : hi - i;
+        const std::string one = "(\",\" ws " + *rest + " ws)";
+        auto reps = [](int64_t a, int64_t b) {
+          return "{" + std::to_string(a) + "," + (b < 0 ? "" : std::to_string(b)) + "}";
+        };
+        if (i > 0) return one + reps(n_min, n_max);
+        const std::string run = *rest + " ws " + one +
+                                reps(std::max<int64_t>(n_min, 1) - 1, n_max < 0 ? -1 : n_max - 1);
+        return n_min == 0 ? "(" + run + ")?" : run;
+      }
+      const std::string elem = sep + prefix[size_t(i)] + " ws " + tail(i + 1);
+      return i >= lo ? "(" + elem + ")?" : elem;
+    };
+    return new_rule("\"[\" ws " + tail(0) + " \"]\"");
   }
 
   std::string object(const json& s, const std::string& ptr) {

@@ -4,12 +4,16 @@
 // Supported: type (string, number, integer, boolean, null, object, array, and lists of them:
 // nullable), properties, required, additionalProperties (false: the default in strict mode, like
 // OpenAI's structured outputs; true or a schema: an object with properties still gets only them,
-// which is valid output, and one without gets any keys with values of that schema), enum, const,
-// anyOf, $ref to "#", "#/$defs/…" or
-// "#/definitions/…" (recursion included), items, minItems, maxItems, minLength, maxLength,
-// minimum / maximum on integers. Annotations (title, description, default, examples, $schema,
-// $id, $comment, deprecated, readOnly, writeOnly) are ignored. Every other keyword is refused with
-// SchemaError naming the keyword and its JSON pointer: a constraint is never skipped silently.
+// which is valid output, and one without gets any keys with values of that schema, bounded by
+// minProperties ≤ 1 / maxProperties), enum, const, anyOf, allOf (merged: objects' properties and
+// required lists; other keywords must agree), $ref to "#", "#/$defs/…" or "#/definitions/…"
+// (recursion included), items, prefixItems, minItems, maxItems, minLength, maxLength, pattern (an
+// ECMA-262 subset, json_strings.hpp), format (date, time, date-time, uuid, email), minimum /
+// maximum (whole-number bounds on numbers: exact without an exponent). Annotations (title,
+// description, default, examples, $schema, $id, $comment, deprecated, readOnly, writeOnly) are
+// ignored. Every other keyword, and combinations minima cannot enforce exactly (pattern with
+// min/maxLength, a fractional bound on a number), is refused with SchemaError naming the keyword
+// and its JSON pointer: a constraint is never skipped silently.
 //
 // Objects list their properties in the schema's order (optional ones may be left out); output is
 // compact with at most a newline and 20 spaces or tabs between tokens, strings have at most
