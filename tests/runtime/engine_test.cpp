@@ -8,6 +8,7 @@
 #include "core/kernels/kernels.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/generate.hpp"
+#include "runtime/grammar/grammar.hpp"
 #include "support/test_support.hpp"
 
 namespace minima {
@@ -213,6 +214,43 @@ TEST_F(EngineTest, TheQueueIsBounded) {
   // One runs, at most two wait: at least three of six are refused.
   EXPECT_GE(refused, 3);
   for (auto& r : rs) r->cancelled = true;
+}
+
+}  // namespace
+}  // namespace minima
+
+namespace minima {
+namespace {
+
+// Structured outputs in the engine loop. Greedy stories260K continues "Once upon a time" with
+// ", there was a little girl named ...": a grammar from the start forces its own text; a lazy one
+// (tool_choice auto) leaves the text alone until the trigger " there" appears and then forces the
+// rest of its sentence, ending the choice as soon as the grammar is complete.
+TEST_F(EngineTest, GrammarFromTheStartAndLazyFromItsTrigger) {
+  auto e = engine();
+  auto strict = request(kPrompts[0], 40);
+  strict->ignore_eos = false;
+  strict->grammar = std::make_shared<const grammar::Grammar>(
+      grammar::Grammar::parse(R"(root ::= " " ("yes" | "no") "!")"));
+  ASSERT_TRUE(e->submit(strict));
+  const Result a = collect(*strict);
+  ASSERT_EQ(a.error, "");
+  EXPECT_TRUE(a.text[0] == " yes!" || a.text[0] == " no!") << a.text[0];
+  EXPECT_EQ(a.finish[0], "stop");
+
+  auto lazy = request(kPrompts[0], 40);
+  lazy->ignore_eos = false;
+  lazy->grammar = std::make_shared<const grammar::Grammar>(
+      grammar::Grammar::parse(R"(root ::= " there lived a " ("dragon" | "wizard") ".")"));
+  lazy->grammar_trigger = " there";
+  ASSERT_TRUE(e->submit(lazy));
+  const Result b = collect(*lazy);
+  ASSERT_EQ(b.error, "");
+  EXPECT_TRUE(b.text[0] == ", there lived a dragon." || b.text[0] == ", there lived a wizard.")
+      << b.text[0];
+  EXPECT_EQ(b.finish[0], "stop");
+  // Free until the trigger: the same text as without a grammar up to it.
+  EXPECT_TRUE(alone(kPrompts[0], 40).starts_with(", there was"));
 }
 
 }  // namespace

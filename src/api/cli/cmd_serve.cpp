@@ -133,7 +133,7 @@ int cmd_serve(int argc, char** argv, int first) {
     eo.max_batch = batch;
     eo.prefill_chunk = batch;
     engine = std::make_unique<Engine>(*model, *tok, *c.kernels, *c.pool, eo);
-    srv.attach(*model, *tok, *engine, std::move(tmpl));
+    srv.attach(*model, *tok, *engine, std::move(tmpl), tmpl_source);
     std::fprintf(
         stderr,
         "minima serve: model '%s' (%s), context %lld, %lld KV blocks, ready on http://%s:%d\n",

@@ -10,6 +10,8 @@
 #include "api/server/http_util.hpp"
 #include "api/server/openai_request.hpp"
 #include "api/server/server.hpp"
+#include "api/server/tools.hpp"
+#include "runtime/grammar/grammar.hpp"
 
 namespace minima::server {
 namespace {
@@ -77,6 +79,33 @@ json usage_json(const Usage& u) {
           {"completion_tokens_details", {{"reasoning_tokens", 0}}}};
 }
 
+// Messages as the chat template sees them: an assistant message's tool-call arguments (a JSON
+// string in OpenAI's API) become objects, which is what templates print back with tojson.
+nlohmann::ordered_json template_messages(const nlohmann::ordered_json& messages) {
+  nlohmann::ordered_json out = messages;
+  for (auto& m : out) {
+    if (!m.contains("tool_calls") || !m["tool_calls"].is_array()) continue;
+    for (auto& c : m["tool_calls"]) {
+      if (!c.is_object() || !c.contains("function") || !c["function"].is_object()) continue;
+      auto& f = c["function"];
+      if (f.contains("arguments") && f["arguments"].is_string()) {
+        auto v = nlohmann::ordered_json::parse(f["arguments"].get<std::string>(), nullptr, false);
+        if (!v.is_discarded()) f["arguments"] = std::move(v);
+      }
+    }
+  }
+  return out;
+}
+
+json tool_calls_json(const std::vector<ToolCall>& calls) {
+  json out = json::array();
+  for (const auto& c : calls)
+    out.push_back({{"id", random_id("call_")},
+                   {"type", "function"},
+                   {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+  return out;
+}
+
 // One HTTP request = one engine request per prompt (completions may carry several prompts).
 struct Job {
   bool chat = false;
@@ -92,6 +121,12 @@ struct Job {
   std::vector<uint8_t> finished;  // per engine request: Done/Error seen
   Usage usage;
   std::optional<ApiError> error;
+  // Tool calling (chat with active tools): the syntax, auto mode's trigger, and per choice the
+  // streaming reader and the ids given to its calls.
+  std::optional<ToolFormat> tool_format;
+  std::string trigger;
+  std::vector<std::unique_ptr<ToolStream>> tool_streams;
+  std::vector<std::vector<std::string>> call_ids;
 
   int index(size_t req, int choice) const { return static_cast<int>(req) * p.n + choice; }
   void cancel() {
@@ -149,7 +184,8 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
     std::vector<std::vector<int32_t>> prompts;
     if (chat) {
       nlohmann::ordered_json ctx;
-      ctx["messages"] = p.messages;
+      ctx["messages"] = template_messages(p.messages);
+      if (p.tools) ctx["tools"] = p.tools->tools;
       ctx["add_generation_prompt"] = true;
       ctx["bos_token"] = tok.bos() >= 0 ? tok.token_text(tok.bos()) : "";
       ctx["eos_token"] = tok.eos() >= 0 ? tok.token_text(tok.eos()) : "";
@@ -176,6 +212,15 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
         prompts.push_back(ids);
         job->echo_text.push_back(tok.decode(ids, false));
       }
+    }
+    if (p.tools && p.tools->active()) {
+      // Calls are constrained: from the start (required / named) or from the syntax's opening
+      // on (auto: a lazy grammar).
+      job->tool_format = b.tool_format;
+      p.grammar = std::make_shared<const grammar::Grammar>(
+          grammar::Grammar::parse(tool_calls_gbnf(*p.tools, b.tool_format)));
+      if (p.tools->choice == ToolRequest::Choice::Auto)
+        job->trigger = tool_call_trigger(b.tool_format);
     }
     const int64_t n_ctx = engine.options().n_ctx;
     int64_t longest = 0;
@@ -220,6 +265,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
       g->stop = p.stop;
       g->ignore_eos = p.ignore_eos;
       g->grammar = p.grammar;
+      g->grammar_trigger = job->trigger;
       g->top_logprobs = p.logprobs ? p.top_logprobs : -1;
       g->tenant = tenant;
       g->submitted = t0;
@@ -301,11 +347,20 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
     for (int i = 0; i < n_choices; ++i) {
       const auto u = static_cast<size_t>(i);
       if (chat) {
-        choices.push_back(
-            {{"index", i},
-             {"message", {{"role", "assistant"}, {"content", text[u]}, {"refusal", nullptr}}},
-             {"logprobs", job->p.logprobs ? chat_logprobs(lps[u]) : json(nullptr)},
-             {"finish_reason", finish[u]}});
+        json message = {{"role", "assistant"}, {"content", text[u]}, {"refusal", nullptr}};
+        std::string reason = finish[u];
+        if (job->tool_format) {
+          const ParsedOutput po = parse_tool_calls(text[u], *job->tool_format);
+          if (!po.calls.empty()) {
+            message["content"] = po.content.empty() ? json(nullptr) : json(po.content);
+            message["tool_calls"] = tool_calls_json(po.calls);
+            if (reason == "stop") reason = "tool_calls";
+          }
+        }
+        choices.push_back({{"index", i},
+                           {"message", std::move(message)},
+                           {"logprobs", job->p.logprobs ? chat_logprobs(lps[u]) : json(nullptr)},
+                           {"finish_reason", reason}});
       } else {
         CompletionLogprobs cl;
         cl.add(lps[u]);
@@ -344,6 +399,11 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
     if (job->p.include_usage) c["usage"] = nullptr;
     return "data: " + dump_json(c) + "\n\n";
   };
+  if (job->tool_format)
+    for (int i = 0; i < n_choices; ++i) {
+      job->tool_streams.push_back(std::make_unique<ToolStream>(*job->tool_format));
+      job->call_ids.emplace_back();
+    }
   auto started = std::make_shared<bool>(false);
   auto last_write = std::make_shared<Clock::time_point>(Clock::now());
   res.set_chunked_content_provider(
@@ -370,6 +430,33 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
                 return false;
           }
         }
+        // Content and tool-call deltas of a tool-calling choice, in OpenAI's chunk shapes.
+        auto write_tool_delta = [&](int idx, const ToolStream::Delta& d, const Event& src,
+                                    auto&& writer) {
+          if (!d.content.empty() || !src.logprobs.empty()) {
+            json c = {{"index", idx},
+                      {"delta", {{"content", d.content}}},
+                      {"logprobs", job->p.logprobs ? chat_logprobs(src.logprobs) : json(nullptr)},
+                      {"finish_reason", nullptr}};
+            if (!writer(chunk(json::array({c})))) return false;
+          }
+          for (const auto& call : d.calls) {
+            auto& ids = job->call_ids[size_t(idx)];
+            json tc = {{"index", call.index}, {"function", {{"arguments", call.arguments}}}};
+            if (call.name) {
+              ids.push_back(random_id("call_"));
+              tc["id"] = ids.back();
+              tc["type"] = "function";
+              tc["function"]["name"] = *call.name;
+            }
+            json c = {{"index", idx},
+                      {"delta", {{"tool_calls", json::array({tc})}}},
+                      {"logprobs", nullptr},
+                      {"finish_reason", nullptr}};
+            if (!writer(chunk(json::array({c})))) return false;
+          }
+          return true;
+        };
         size_t w = 0;
         Event ev;
         if (!job->next(w, ev, std::chrono::milliseconds(250))) {
@@ -383,6 +470,10 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
         switch (ev.kind) {
           case Event::Kind::Delta: {
             json c;
+            if (chat && job->tool_format) {
+              const auto d = job->tool_streams[size_t(idx)]->push(ev.text);
+              return write_tool_delta(idx, d, ev, write);
+            }
             if (chat) {
               c = {{"index", idx},
                    {"delta", {{"content", ev.text}}},
@@ -399,10 +490,16 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
             return write(chunk(json::array({c})));
           }
           case Event::Kind::ChoiceDone: {
+            std::string reason = ev.finish_reason;
+            if (chat && job->tool_format) {
+              ToolStream& ts = *job->tool_streams[size_t(idx)];
+              if (!write_tool_delta(idx, ts.finish(), Event{}, write)) return false;
+              if (ts.saw_call() && reason == "stop") reason = "tool_calls";
+            }
             json c = chat ? json{{"index", idx},
                                  {"delta", json::object()},
                                  {"logprobs", nullptr},
-                                 {"finish_reason", ev.finish_reason}}
+                                 {"finish_reason", reason}}
                           : json{{"index", idx},
                                  {"text", ""},
                                  {"logprobs", nullptr},

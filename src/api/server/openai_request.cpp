@@ -332,7 +332,17 @@ ParsedRequest parse_request(const std::string& text, bool chat) {
     r.user = u->get<std::string>();
   }
   parse_constraint(text, body, r);
-  for (const char* unsupported : {"tools", "tool_choice", "functions"}) {
+  if (chat) {
+    r.tools = parse_tools(text, body);
+    if (r.tools && r.tools->active() && r.grammar)
+      throw bad_param(field(body, "grammar") ? "grammar" : "response_format",
+                      "a response format or grammar together with tools is not supported (use "
+                      "tool_choice 'none' to keep the tools in the prompt only)");
+  } else if (field(body, "tools") || field(body, "tool_choice")) {
+    throw bad_param(field(body, "tools") ? "tools" : "tool_choice",
+                    "tools are supported on /v1/chat/completions only");
+  }
+  for (const char* unsupported : {"functions", "function_call"}) {
     if (field(body, unsupported))
       throw bad_param(unsupported,
                       std::string("'") + unsupported + "' is not supported by this server yet");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/server/tools.hpp"
 #include "runtime/grammar/grammar.hpp"
 #include "runtime/sample/sampler.hpp"
 
@@ -32,6 +33,7 @@ struct ParsedRequest {
   std::string user;
   // response_format json_object / json_schema, or the 'grammar' extension; null: free text.
   std::shared_ptr<const grammar::Grammar> grammar;
+  std::optional<ToolRequest> tools;  // chat: tools / tool_choice / parallel_tool_calls
 };
 
 // body: the raw request body. chat: /v1/chat/completions semantics, else /v1/completions.

@@ -39,8 +39,10 @@ Server::~Server() {
   stop();
 }
 
-void Server::attach(const Model& model, const Tokenizer& tok, Engine& engine, ChatTemplate tmpl) {
-  backend_ = std::make_unique<Backend>(Backend{&model, &tok, &engine, std::move(tmpl)});
+void Server::attach(const Model& model, const Tokenizer& tok, Engine& engine, ChatTemplate tmpl,
+                    std::string_view template_source) {
+  backend_ = std::make_unique<Backend>(
+      Backend{&model, &tok, &engine, std::move(tmpl), tool_format_of(template_source)});
   ready_.store(backend_.get(), std::memory_order_release);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/server/metrics.hpp"
+#include "api/server/tools.hpp"
 #include "runtime/chat/template.hpp"
 #include "runtime/engine/engine.hpp"
 
@@ -37,7 +38,9 @@ class Server {
   // model is still loading) and /health says "loading".
   explicit Server(ServerOptions opt);
   ~Server();
-  void attach(const Model& model, const Tokenizer& tok, Engine& engine, ChatTemplate tmpl);
+  // template_source: the chat template's text (tells the model's tool-call syntax).
+  void attach(const Model& model, const Tokenizer& tok, Engine& engine, ChatTemplate tmpl,
+              std::string_view template_source);
 
   // Binds the socket (Error when the address is taken); returns the port.
   int bind();
@@ -52,6 +55,7 @@ class Server {
     const Tokenizer* tok;
     Engine* engine;
     ChatTemplate tmpl;
+    ToolFormat tool_format;
   };
   // The backend once attached, else null (after answering 503 on res).
   const Backend* ready(httplib::Response& res) const;

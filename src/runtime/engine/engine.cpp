@@ -28,6 +28,8 @@ struct Engine::Seq {
   grammar::Matcher::State gstate = grammar::Matcher::kDead;
   std::vector<uint64_t> mask;
   std::string bytes;
+  bool armed = false;     // lazy grammar waiting for its trigger
+  std::string lazy_tail;  // the output's last bytes while armed (to find the trigger)
 };
 
 struct Engine::Active {
@@ -300,11 +302,12 @@ void Engine::init_grammar(Seq& s) {
     trie_ = std::make_unique<grammar::TokenTrie>(grammar::TokenTrie::from_tokenizer(tok_));
   s.matcher = std::make_unique<grammar::Matcher>(g);
   s.gstate = s.matcher->initial();
+  s.armed = !s.owner->req->grammar_trigger.empty();
   s.mask.resize(trie_->mask_words());
 }
 
 int32_t Engine::sample(Seq& s, std::span<const float> logits) {
-  if (!s.matcher) return s.sampler->sample(logits);
+  if (!s.matcher || s.armed) return s.sampler->sample(logits);
   trie_->allowed(*s.matcher, s.gstate, s.mask);
   return s.sampler->sample(logits, s.mask);
 }
@@ -352,9 +355,27 @@ void Engine::emit_token(Seq& s, int32_t token, std::span<const float> logits) {
   if (s.matcher && !tok_.is_eog(token)) {
     s.bytes.clear();
     tok_.append_piece(token, false, s.bytes);
-    s.gstate = s.matcher->advance(s.gstate, s.bytes);
-    // A complete sentence that nothing may extend: the choice is over (no EOS needed).
-    grammar_done = s.matcher->accepts(s.gstate) && !s.matcher->can_continue(s.gstate);
+    if (s.armed) {
+      const std::string& trig = r.grammar_trigger;
+      s.lazy_tail += s.bytes;
+      const size_t at = s.lazy_tail.find(trig);
+      if (at != std::string::npos) {
+        s.armed = false;
+        s.gstate =
+            s.matcher->advance(s.matcher->initial(), std::string_view(s.lazy_tail).substr(at));
+        s.lazy_tail.clear();
+      } else if (s.lazy_tail.size() >= trig.size()) {
+        s.lazy_tail.erase(0, s.lazy_tail.size() - (trig.size() - 1));
+      }
+    } else {
+      s.gstate = s.matcher->advance(s.gstate, s.bytes);
+    }
+    // A complete sentence that nothing may extend: the choice is over (no EOS needed). A dead
+    // state (only reachable when the token that completed a lazy trigger also carried bytes the
+    // grammar refuses) ends the choice too.
+    grammar_done =
+        !s.armed && (s.gstate == grammar::Matcher::kDead ||
+                     (s.matcher->accepts(s.gstate) && !s.matcher->can_continue(s.gstate)));
   }
   if ((!r.ignore_eos || s.matcher) && tok_.is_eog(token)) {
     finish = "stop";

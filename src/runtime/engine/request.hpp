@@ -93,6 +93,9 @@ struct GenRequest {
   // Constrained decoding (structured outputs): every choice's text is a sentence of this
   // grammar (or a prefix of one when max_tokens cuts it, finish "length").
   std::shared_ptr<const grammar::Grammar> grammar;
+  // Lazy grammar (tool_choice auto): generation is free until the output contains this text,
+  // from which on the grammar holds (matched from the trigger's first byte). Empty: from the start.
+  std::string grammar_trigger;
 
   std::atomic<bool> cancelled{false};
   Channel events;

@@ -99,14 +99,16 @@ std::string nonneg_range(int64_t lo, int64_t hi) {
 
 class Compiler {
  public:
-  Compiler(const json& root, const SchemaOptions& opt) : root_(root), opt_(opt) {}
+  Compiler(const json& root, const SchemaOptions& opt, std::string prefix)
+      : root_(root), opt_(opt), prefix_(std::move(prefix)) {}
 
-  std::string run() {
-    const std::string r = visit(root_, "");
+  SchemaRules run() {
+    SchemaRules out;
+    out.root = visit(root_, "");
     std::ostringstream os;
-    os << "root ::= " << r << "\n" << kBase;
     for (const auto& [name, body] : rules_) os << name << " ::= " << body << "\n";
-    return os.str();
+    out.rules = os.str();
+    return out;
   }
 
  private:
@@ -118,7 +120,7 @@ class Compiler {
   }
 
   std::string new_rule(const std::string& body) {
-    const std::string name = "s" + std::to_string(rules_.size());
+    const std::string name = prefix_ + "s" + std::to_string(rules_.size());
     rules_.emplace_back(name, body);
     return name;
   }
@@ -201,7 +203,7 @@ class Compiler {
       fail_at("$ref", ptr,
               "'" + target + "' does not name \"#\" or an entry of $defs / definitions");
     // Name the rule before compiling its body, so recursive references find it.
-    const std::string name = "s" + std::to_string(rules_.size());
+    const std::string name = prefix_ + "s" + std::to_string(rules_.size());
     rules_.emplace_back(name, "");
     const size_t slot = rules_.size() - 1;
     refs_.emplace(target, name);
@@ -525,14 +527,25 @@ class Compiler {
 
   const json& root_;
   SchemaOptions opt_;
+  std::string prefix_;
   std::vector<std::pair<std::string, std::string>> rules_;
   std::map<std::string, std::string> refs_;
 };
 
 }  // namespace
 
+SchemaRules json_schema_rules(const json& schema, const SchemaOptions& opt,
+                              const std::string& prefix) {
+  return Compiler(schema, opt, prefix).run();
+}
+
+std::string json_base_gbnf() {
+  return kBase;
+}
+
 std::string json_schema_to_gbnf(const json& schema, const SchemaOptions& opt) {
-  return Compiler(schema, opt).run();
+  const SchemaRules r = json_schema_rules(schema, opt, "");
+  return "root ::= " + r.root + "\n" + kBase + r.rules;
 }
 
 std::string json_value_gbnf(bool object_only) {

@@ -51,6 +51,17 @@ inline constexpr int kMaxStringChars = 2000;
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema,
                                 const SchemaOptions& opt = {});
 
+// The same as pieces to combine several schemas in one grammar (tool calls): root is a grammar
+// expression for the schema's values, rules the rules it uses (names start with prefix), without
+// the shared rules of json_base_gbnf() (ws, json-string, json-value, ...), which the combined
+// grammar must include once.
+struct SchemaRules {
+  std::string root, rules;
+};
+SchemaRules json_schema_rules(const nlohmann::ordered_json& schema, const SchemaOptions& opt,
+                              const std::string& prefix);
+std::string json_base_gbnf();
+
 // Any JSON value (response_format json_object uses an object of it).
 std::string json_value_gbnf(bool object_only);
 
