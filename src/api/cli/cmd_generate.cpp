@@ -155,6 +155,10 @@ int cmd_generate(int argc, char** argv, int first) {
                  static_cast<long long>(r.n_generated), r.gen_seconds,
                  r.n_generated / std::max(r.gen_seconds, 1e-9),
                  std::string(finish_reason_name(r.finish)).c_str());
+    if (go.grammar)
+      std::fprintf(stderr, "constraint: %.1f ms of the generation (%.1f us per token)\n",
+                   r.constraint_seconds * 1e3,
+                   r.constraint_seconds * 1e6 / std::max<double>(1, double(r.n_generated)));
   }
   return 0;
 }

@@ -75,7 +75,9 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
   for (int64_t i = 0; i < opt.n_predict; ++i) {
     int32_t id;
     if (matcher) {
+      const auto m0 = Clock::now();
       opt.trie->allowed(*matcher, state, mask);
+      res.constraint_seconds += seconds_since(m0);
       id = sampler.sample(session.last_logits(), mask);
     } else {
       id = sampler.sample(session.last_logits());
@@ -94,9 +96,11 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
       break;
     }
     if (matcher) {
+      const auto a0 = Clock::now();
       bytes.clear();
       tok.append_piece(id, false, bytes);
       state = matcher->advance(state, bytes);
+      res.constraint_seconds += seconds_since(a0);
       // The output is a whole sentence and nothing may follow: done (no need to sample an EOS).
       if (matcher->accepts(state) && !matcher->can_continue(state)) {
         res.finish = FinishReason::Stop;

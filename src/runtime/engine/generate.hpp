@@ -37,6 +37,7 @@ struct GenerateResult {
   int64_t n_generated = 0;
   double prompt_seconds = 0;
   double gen_seconds = 0;
+  double constraint_seconds = 0;  // of gen_seconds: token masks and grammar advances
   FinishReason finish = FinishReason::Length;
 };
 
