@@ -10,6 +10,7 @@
 
 #include "runtime/grammar/builder.hpp"
 #include "runtime/grammar/grammar.hpp"
+#include "runtime/grammar/grammar_cache.hpp"
 #include "runtime/grammar/json_schema.hpp"
 #include "runtime/grammar/matcher.hpp"
 #include "runtime/grammar/token_mask.hpp"
@@ -311,6 +312,70 @@ TEST(JsonSchema, RefusesUnsupportedKeywordsNamingThemAndWhere) {
       EXPECT_NE(std::string(e.what()).find(e.keyword()), std::string::npos);
     }
   }
+}
+
+}  // namespace
+}  // namespace minima::grammar
+
+namespace minima::grammar {
+namespace {
+
+// Every JSON Schema 2020-12 assertion and applicator keyword minima does not enforce is refused
+// by name, wherever it appears (here: inside a property of an object).
+TEST(JsonSchema, EveryUnsupportedKeywordIsRefusedByName) {
+  const char* keywords[] = {"not",
+                            "oneOf",
+                            "if",
+                            "then",
+                            "else",
+                            "dependentRequired",
+                            "dependentSchemas",
+                            "patternProperties",
+                            "propertyNames",
+                            "uniqueItems",
+                            "contains",
+                            "minContains",
+                            "maxContains",
+                            "multipleOf",
+                            "exclusiveMinimum",
+                            "exclusiveMaximum",
+                            "unevaluatedProperties",
+                            "unevaluatedItems",
+                            "contentEncoding",
+                            "contentMediaType",
+                            "contentSchema",
+                            "$anchor",
+                            "$dynamicRef",
+                            "$dynamicAnchor",
+                            "dependencies",
+                            "additionalItems",
+                            "x-unknown"};
+  for (const char* k : keywords) {
+    nlohmann::ordered_json schema = {{"type", "object"},
+                                     {"properties", {{"field", {{"type", "integer"}, {k, 1}}}}}};
+    try {
+      json_schema_to_gbnf(schema);
+      ADD_FAILURE() << "accepted " << k;
+    } catch (const SchemaError& e) {
+      EXPECT_EQ(e.keyword(), k);
+      EXPECT_EQ(e.pointer(), std::string("/properties/field/") + k);
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + k + "'"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(GrammarCache, SameTextSameGrammarAndEvictsTheLeastRecent) {
+  GrammarCache cache(2);
+  const auto a = cache.get("root ::= \"a\"");
+  EXPECT_EQ(cache.get("root ::= \"a\"").get(), a.get());
+  const auto b = cache.get("root ::= \"b\"");
+  cache.get("root ::= \"a\"");  // a is now the most recent
+  cache.get("root ::= \"c\"");  // evicts b
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.get("root ::= \"a\"").get(), a.get());
+  EXPECT_NE(cache.get("root ::= \"b\"").get(), b.get());
+  EXPECT_THROW(cache.get("root ::= nope"), GrammarError);
 }
 
 }  // namespace

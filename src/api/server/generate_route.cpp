@@ -176,7 +176,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
   job->chat = chat;
   job->t0 = t0;
   try {
-    job->p = parse_request(req.body, chat);
+    job->p = parse_request(req.body, chat, grammars_);
     ParsedRequest& p = job->p;
     if (p.model != opt_.model_id)
       throw ApiError(404, "invalid_request_error", "The model '" + p.model + "' does not exist",
@@ -217,8 +217,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
       // Calls are constrained: from the start (required / named) or from the syntax's opening
       // on (auto: a lazy grammar).
       job->tool_format = b.tool_format;
-      p.grammar = std::make_shared<const grammar::Grammar>(
-          grammar::Grammar::parse(tool_calls_gbnf(*p.tools, b.tool_format)));
+      p.grammar = grammars_.get(tool_calls_gbnf(*p.tools, b.tool_format));
       if (p.tools->choice == ToolRequest::Choice::Auto)
         job->trigger = tool_call_trigger(b.tool_format);
     }

@@ -121,15 +121,15 @@ json parse_messages(const json& body) {
 // response_format (text, json_object, json_schema) and the 'grammar' extension (grammar text,
 // as `minima generate --grammar` takes) into the request's grammar. The schema is read again from
 // the raw body in key order, so the output's keys come in the order the user wrote them.
-void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r) {
+void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r,
+                      grammar::GrammarCache& grammars) {
   const json* rf = field(body, "response_format");
   const json* gr = field(body, "grammar");
   if (rf && gr) throw bad_param("grammar", "give 'response_format' or 'grammar', not both");
   if (gr) {
     if (!gr->is_string()) throw bad_param("grammar", "'grammar' must be a string of grammar text");
     try {
-      r.grammar =
-          std::make_shared<const grammar::Grammar>(grammar::Grammar::parse(gr->get<std::string>()));
+      r.grammar = grammars.get(gr->get<std::string>());
     } catch (const grammar::GrammarError& e) {
       throw bad_param("grammar", std::string("invalid grammar: ") + e.what());
     }
@@ -144,8 +144,7 @@ void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r
   const std::string t = type->get<std::string>();
   if (t == "text") return;
   if (t == "json_object") {
-    r.grammar = std::make_shared<const grammar::Grammar>(
-        grammar::Grammar::parse(grammar::json_value_gbnf(true)));
+    r.grammar = grammars.get(grammar::json_value_gbnf(true));
     return;
   }
   if (t != "json_schema")
@@ -184,8 +183,7 @@ void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r
   const auto ordered = nlohmann::ordered_json::parse(raw, nullptr, false);
   const auto& oschema = ordered.at("response_format").at("json_schema").at("schema");
   try {
-    r.grammar = std::make_shared<const grammar::Grammar>(
-        grammar::Grammar::parse(grammar::json_schema_to_gbnf(oschema, opt)));
+    r.grammar = grammars.get(grammar::json_schema_to_gbnf(oschema, opt));
   } catch (const grammar::SchemaError& e) {
     throw bad_param("response_format.json_schema.schema",
                     std::string("invalid or unsupported schema: ") + e.what());
@@ -207,7 +205,7 @@ nlohmann::json parse_json_body(const std::string& text) {
   }
 }
 
-ParsedRequest parse_request(const std::string& text, bool chat) {
+ParsedRequest parse_request(const std::string& text, bool chat, grammar::GrammarCache& grammars) {
   const json body = parse_json_body(text);
   if (!body.is_object())
     throw ApiError(400, "invalid_request_error", "the request body must be a JSON object");
@@ -331,7 +329,7 @@ ParsedRequest parse_request(const std::string& text, bool chat) {
     if (!u->is_string()) throw bad_param("user", "'user' must be a string");
     r.user = u->get<std::string>();
   }
-  parse_constraint(text, body, r);
+  parse_constraint(text, body, r, grammars);
   if (chat) {
     r.tools = parse_tools(text, body);
     if (r.tools && r.tools->active() && r.grammar)

@@ -10,6 +10,7 @@
 
 #include "api/server/tools.hpp"
 #include "runtime/grammar/grammar.hpp"
+#include "runtime/grammar/grammar_cache.hpp"
 #include "runtime/sample/sampler.hpp"
 
 namespace minima::server {
@@ -37,7 +38,8 @@ struct ParsedRequest {
 };
 
 // body: the raw request body. chat: /v1/chat/completions semantics, else /v1/completions.
-ParsedRequest parse_request(const std::string& body, bool chat);
+// grammars: where response_format / grammar constraints are compiled (shared between requests).
+ParsedRequest parse_request(const std::string& body, bool chat, grammar::GrammarCache& grammars);
 
 // The request body as JSON, or a 400 invalid_json ApiError saying where it is malformed. Every
 // route that takes a JSON body parses it here.

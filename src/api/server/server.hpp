@@ -12,6 +12,7 @@
 #include "api/server/tools.hpp"
 #include "runtime/chat/template.hpp"
 #include "runtime/engine/engine.hpp"
+#include "runtime/grammar/grammar_cache.hpp"
 
 namespace httplib {
 class Server;
@@ -68,6 +69,7 @@ class Server {
   std::unique_ptr<Backend> backend_;
   std::atomic<const Backend*> ready_{nullptr};
   Metrics metrics_;
+  grammar::GrammarCache grammars_;  // compiled response formats / tool grammars, by text
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;
   std::atomic<uint64_t> next_id_{1};

@@ -24,7 +24,7 @@ struct Engine::Seq {
   std::unique_ptr<StopMatcher> stops;
   std::string piece;
   // Constrained decoding (request with a grammar): this choice's matcher, its state, the mask.
-  std::unique_ptr<grammar::Matcher> matcher;
+  std::shared_ptr<grammar::Matcher> matcher;  // shared by the sequences of one grammar
   grammar::Matcher::State gstate = grammar::Matcher::kDead;
   std::vector<uint64_t> mask;
   std::string bytes;
@@ -300,7 +300,16 @@ void Engine::init_grammar(Seq& s) {
   if (!g) return;
   if (!trie_)
     trie_ = std::make_unique<grammar::TokenTrie>(grammar::TokenTrie::from_tokenizer(tok_));
-  s.matcher = std::make_unique<grammar::Matcher>(g);
+  // Sequences under the same grammar share one matcher (the engine thread is its only user), so
+  // the states and masks one request warmed up serve the next.
+  auto& slot = matchers_[g.get()];
+  s.matcher = slot.lock();
+  if (!s.matcher) {
+    s.matcher = std::make_shared<grammar::Matcher>(g);
+    slot = s.matcher;
+  }
+  if (matchers_.size() > 256)
+    std::erase_if(matchers_, [](const auto& kv) { return kv.second.expired(); });
   s.gstate = s.matcher->initial();
   s.armed = !s.owner->req->grammar_trigger.empty();
   s.mask.resize(trie_->mask_words());

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "model/forward.hpp"
@@ -71,6 +72,7 @@ class Engine {
   const Model& model_;
   const Tokenizer& tok_;
   std::unique_ptr<grammar::TokenTrie> trie_;  // built on the first constrained request
+  std::unordered_map<const grammar::Grammar*, std::weak_ptr<grammar::Matcher>> matchers_;
   EngineOptions opt_;
   KvPool kv_;
   BlockManager blocks_;

@@ -42,8 +42,15 @@ class Matcher {
   const Grammar& grammar() const { return *g_; }
   size_t n_states() const { return states_.size(); }
 
-  // Per-state storage for the token masker (token_mask.hpp): empty until it fills it.
+  // Per-state storage for the token masker (token_mask.hpp): empty until it fills it. Cached
+  // masks are bounded (kMaskBudget bytes per matcher; past it masks are recomputed each time).
   std::vector<uint64_t>& mask_slot(State s) { return states_[s].mask; }
+  bool take_mask_budget(size_t bytes) {
+    if (mask_bytes_ + bytes > kMaskBudget) return false;
+    mask_bytes_ += bytes;
+    return true;
+  }
+  static constexpr size_t kMaskBudget = size_t{64} << 20;
 
  private:
   static constexpr uint32_t kNoParent = UINT32_MAX;
@@ -71,6 +78,7 @@ class Matcher {
   std::vector<uint32_t> seen_epoch_;  // per node: the closure (epoch) that last visited it
   uint32_t epoch_ = 0;
   State initial_ = kDead;
+  size_t mask_bytes_ = 0;
 };
 
 }  // namespace minima::grammar

@@ -105,7 +105,8 @@ void TokenTrie::allowed(Matcher& m, Matcher::State s, std::span<uint64_t> mask) 
     return;
   }
   walk(m, s, mask);
-  m.mask_slot(s).assign(mask.begin(), mask.end());  // walk() may have moved the states
+  if (m.take_mask_budget(mask.size() * sizeof(uint64_t)))
+    m.mask_slot(s).assign(mask.begin(), mask.end());  // walk() may have moved the states
 }
 
 }  // namespace minima::grammar
