@@ -1,6 +1,8 @@
 // Single-sequence text generation: the loop behind `minima generate`. Everything it needs is
 // allocated before the first token (session scratch, sampler buffers, the stop-string window),
-// so the loop itself performs no heap allocation (tests/runtime/generate_alloc_test.cpp checks).
+// so the loop itself performs no heap allocation (tests/alloc/generate_alloc_test.cpp checks).
+// The exception is constrained decoding: a grammar state met for the first time is built (and
+// its mask cached) inside the loop; states met again cost no allocation.
 #pragma once
 
 #include <cstdint>

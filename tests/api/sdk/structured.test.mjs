@@ -7,23 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 
-import { requireShared, startServer } from './lib/server.mjs';
+import { storiesServer } from './lib/server.mjs';
 
-let srv;
-let client;
-
-before(async (t) => {
-  if (!requireShared(t)) return;
-  srv = await startServer(['--model', process.env.MINIMA_SHARED + '/models/stories260K.gguf', '--threads', '2',
-    '--ctx', '1024']);
-  client = new OpenAI({ baseURL: `${srv.base}/v1`, apiKey: 'none', maxRetries: 0 });
-});
-
-after(async () => {
-  if (!srv) return;
-  const { code } = await srv.stop();
-  assert.equal(code, 0, `server exit code\n${srv.log()}`);
-});
+const S = storiesServer(before, after, assert, OpenAI);
 
 const user = (content) => [{ role: 'user', content }];
 
@@ -50,9 +36,9 @@ function checkPerson(p) {
 }
 
 test('chat.completions.parse with a strict json_schema gives a parsed, valid object', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   for (const seed of [1, 2, 3, 4]) {
-    const r = await client.chat.completions.parse({
+    const r = await S.client.chat.completions.parse({
       model: 'stories260K', messages: user('Tell me about Lily.'), temperature: 1, seed, max_tokens: 400,
       response_format: { type: 'json_schema', json_schema: { name: 'person', strict: true, schema: person } },
     });
@@ -64,8 +50,8 @@ test('chat.completions.parse with a strict json_schema gives a parsed, valid obj
 });
 
 test('json_object mode gives a JSON object', async (t) => {
-  if (!srv) return t.skip();
-  const r = await client.chat.completions.create({
+  if (!S.srv) return t.skip();
+  const r = await S.client.chat.completions.create({
     model: 'stories260K', messages: user('Once upon a time'), temperature: 0.7, seed: 5, max_tokens: 300,
     response_format: { type: 'json_object' },
   });
@@ -80,12 +66,12 @@ test('json_object mode gives a JSON object', async (t) => {
 });
 
 test('streaming under a schema: the deltas join into the same valid object', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   const params = {
     model: 'stories260K', messages: user('Who is Tom?'), temperature: 1, seed: 11, max_tokens: 400,
     response_format: { type: 'json_schema', json_schema: { name: 'person', strict: true, schema: person } },
   };
-  const stream = await client.chat.completions.create({ ...params, stream: true });
+  const stream = await S.client.chat.completions.create({ ...params, stream: true });
   let text = '';
   let finish = null;
   for await (const chunk of stream) {
@@ -94,13 +80,13 @@ test('streaming under a schema: the deltas join into the same valid object', asy
   }
   assert.equal(finish, 'stop');
   checkPerson(JSON.parse(text));
-  const whole = await client.chat.completions.create(params);
+  const whole = await S.client.chat.completions.create(params);
   assert.equal(whole.choices[0].message.content, text);
 });
 
 test('n = 3 choices are each valid', async (t) => {
-  if (!srv) return t.skip();
-  const r = await client.chat.completions.create({
+  if (!S.srv) return t.skip();
+  const r = await S.client.chat.completions.create({
     model: 'stories260K', messages: user('A story'), temperature: 1, seed: 21, n: 3, max_tokens: 400,
     response_format: { type: 'json_schema', json_schema: { name: 'person', schema: person } },
   });
@@ -112,8 +98,8 @@ test('n = 3 choices are each valid', async (t) => {
 });
 
 test('the grammar extension constrains completions', async (t) => {
-  if (!srv) return t.skip();
-  const r = await fetch(`${srv.base}/v1/completions`, {
+  if (!S.srv) return t.skip();
+  const r = await fetch(`${S.srv.base}/v1/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'stories260K', prompt: 'The cat was', max_tokens: 20, temperature: 1, seed: 3,
       grammar: 'root ::= " " ("happy" | "sad") "."' }),
@@ -125,7 +111,7 @@ test('the grammar extension constrains completions', async (t) => {
 });
 
 test('unsupported or invalid schemas are 400s naming the keyword and where it is', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   const cases = [
     [{ type: 'string', format: 'hostname' }, 'format', '/format'],
     [{ type: 'object', properties: { a: { type: 'array', uniqueItems: true } } }, 'uniqueItems',
@@ -134,7 +120,7 @@ test('unsupported or invalid schemas are 400s naming the keyword and where it is
     [{ oneOf: [{ type: 'string' }] }, 'oneOf', '/oneOf'],
   ];
   for (const [schema, keyword, pointer] of cases) {
-    await assert.rejects(client.chat.completions.create({
+    await assert.rejects(S.client.chat.completions.create({
       model: 'stories260K', messages: user('hi'),
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema } },
     }), (e) => {
@@ -145,10 +131,10 @@ test('unsupported or invalid schemas are 400s naming the keyword and where it is
       return true;
     });
   }
-  await assert.rejects(client.chat.completions.create({
+  await assert.rejects(S.client.chat.completions.create({
     model: 'stories260K', messages: user('hi'), response_format: { type: 'yaml' },
   }), (e) => e.status === 400 && e.param === 'response_format.type');
-  await assert.rejects(client.chat.completions.create({
+  await assert.rejects(S.client.chat.completions.create({
     model: 'stories260K', messages: user('hi'),
     response_format: { type: 'json_schema', json_schema: { name: 'bad name!', schema: {} } },
   }), (e) => e.status === 400 && e.param === 'response_format.json_schema.name');

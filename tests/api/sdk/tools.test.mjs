@@ -9,23 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 
-import { requireShared, startServer } from './lib/server.mjs';
+import { storiesServer } from './lib/server.mjs';
 
-let srv;
-let client;
-
-before(async (t) => {
-  if (!requireShared(t)) return;
-  srv = await startServer(['--model', process.env.MINIMA_SHARED + '/models/stories260K.gguf', '--threads', '2',
-    '--ctx', '1024']);
-  client = new OpenAI({ baseURL: `${srv.base}/v1`, apiKey: 'none', maxRetries: 0 });
-});
-
-after(async () => {
-  if (!srv) return;
-  const { code } = await srv.stop();
-  assert.equal(code, 0, `server exit code\n${srv.log()}`);
-});
+const S = storiesServer(before, after, assert, OpenAI);
 
 const user = (content) => [{ role: 'user', content }];
 const tools = [
@@ -54,10 +40,10 @@ function checkCall(call) {
 }
 
 test('tool_choice required: one or more valid calls, finish_reason tool_calls', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   let calls = 0;
   for (const seed of [1, 2, 3]) {
-    const r = await client.chat.completions.create({ model: 'stories260K', messages: user('What is the weather?'),
+    const r = await S.client.chat.completions.create({ model: 'stories260K', messages: user('What is the weather?'),
       tools, tool_choice: 'required', parallel_tool_calls: false, temperature: 1, seed });
     const c = r.choices[0];
     assert.equal(c.finish_reason, 'tool_calls');
@@ -70,9 +56,9 @@ test('tool_choice required: one or more valid calls, finish_reason tool_calls', 
 });
 
 test('a named tool_choice calls exactly that function', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   for (const seed of [4, 5]) {
-    const r = await client.chat.completions.create({ model: 'stories260K', messages: user('Add 2 and 3'),
+    const r = await S.client.chat.completions.create({ model: 'stories260K', messages: user('Add 2 and 3'),
       tools, tool_choice: { type: 'function', function: { name: 'add' } }, parallel_tool_calls: false,
       temperature: 1, seed });
     const c = r.choices[0];
@@ -84,9 +70,9 @@ test('a named tool_choice calls exactly that function', async (t) => {
 });
 
 test('tool_choice auto and none: well-formed answers', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   for (const tool_choice of ['auto', 'none']) {
-    const r = await client.chat.completions.create({ model: 'stories260K', messages: user('Tell me a story'),
+    const r = await S.client.chat.completions.create({ model: 'stories260K', messages: user('Tell me a story'),
       tools, tool_choice, temperature: 0.8, seed: 7, max_tokens: 60 });
     const c = r.choices[0];
     if (c.message.tool_calls) {
@@ -101,17 +87,17 @@ test('tool_choice auto and none: well-formed answers', async (t) => {
 });
 
 test('streamed tool calls: deltas reassembled by the SDK equal the non-streamed calls', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   const params = { model: 'stories260K', messages: user('Weather in Paris?'), tools, tool_choice: 'required',
     parallel_tool_calls: false, temperature: 1, seed: 9 };
-  const stream = client.chat.completions.stream(params);
+  const stream = S.client.chat.completions.stream(params);
   let deltas = 0;
   stream.on('chunk', (chunk) => { if (chunk.choices[0]?.delta?.tool_calls) deltas += 1; });
   const final = await stream.finalChatCompletion();
   const sc = final.choices[0];
   assert.equal(sc.finish_reason, 'tool_calls');
   assert.ok(deltas > 2, `argument fragments: ${deltas} deltas`);
-  const whole = await client.chat.completions.create(params);
+  const whole = await S.client.chat.completions.create(params);
   const wc = whole.choices[0];
   assert.equal(sc.message.tool_calls.length, wc.message.tool_calls.length);
   for (let i = 0; i < wc.message.tool_calls.length; i += 1) {
@@ -122,8 +108,8 @@ test('streamed tool calls: deltas reassembled by the SDK equal the non-streamed 
 });
 
 test('parallel calls: several calls each valid', async (t) => {
-  if (!srv) return t.skip();
-  const r = await client.chat.completions.create({ model: 'stories260K', messages: user('Weather and sums'),
+  if (!S.srv) return t.skip();
+  const r = await S.client.chat.completions.create({ model: 'stories260K', messages: user('Weather and sums'),
     tools, tool_choice: 'required', temperature: 1, seed: 12, max_tokens: 400 });
   const c = r.choices[0];
   assert.ok(c.message.tool_calls.length >= 1);
@@ -134,16 +120,16 @@ test('parallel calls: several calls each valid', async (t) => {
 });
 
 test('multi-turn round trip: tool_calls and a tool result go back through the template', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   const messages = user('What is the weather in Oslo?');
-  const first = await client.chat.completions.create({ model: 'stories260K', messages, tools,
+  const first = await S.client.chat.completions.create({ model: 'stories260K', messages, tools,
     tool_choice: { type: 'function', function: { name: 'get_weather' } }, parallel_tool_calls: false,
     temperature: 1, seed: 13 });
   const call = first.choices[0].message.tool_calls[0];
   checkCall(call);
   messages.push(first.choices[0].message);
   messages.push({ role: 'tool', tool_call_id: call.id, content: '{"temperature": 21, "unit": "c"}' });
-  const second = await client.chat.completions.create({ model: 'stories260K', messages, tools, tool_choice: 'none',
+  const second = await S.client.chat.completions.create({ model: 'stories260K', messages, tools, tool_choice: 'none',
     temperature: 0, max_tokens: 30 });
   const c = second.choices[0];
   assert.equal(typeof c.message.content, 'string');
@@ -154,7 +140,7 @@ test('multi-turn round trip: tool_calls and a tool result go back through the te
 });
 
 test('bad tool requests are 400s naming the parameter', async (t) => {
-  if (!srv) return t.skip();
+  if (!S.srv) return t.skip();
   const cases = [
     [{ tools: [{ type: 'function', function: { name: 'bad name' } }] }, 'tools[0].function.name'],
     [{ tools, tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice'],
@@ -165,7 +151,7 @@ test('bad tool requests are 400s naming the parameter', async (t) => {
     [{ tools, parallel_tool_calls: 'yes' }, 'parallel_tool_calls'],
   ];
   for (const [extra, param] of cases) {
-    await assert.rejects(client.chat.completions.create({ model: 'stories260K', messages: user('hi'), ...extra }),
+    await assert.rejects(S.client.chat.completions.create({ model: 'stories260K', messages: user('hi'), ...extra }),
       (e) => {
         assert.equal(e.status, 400, JSON.stringify(extra));
         assert.equal(e.param, param, JSON.stringify(extra));

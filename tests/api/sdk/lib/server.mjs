@@ -58,3 +58,21 @@ export async function readSse(response) {
   }
   return { events, done };
 }
+
+// A `minima serve` on stories260K with a 1024-token context, started before and stopped (exit
+// code 0 required) after the file's tests; the returned object's srv and client are set once it
+// runs (both stay null when the shared data is absent and the tests skip).
+export function storiesServer(before, after, assert, OpenAI) {
+  const s = { srv: null, client: null };
+  before(async (t) => {
+    if (!requireShared(t)) return;
+    s.srv = await startServer(['--model', STORIES, '--threads', '2', '--ctx', '1024']);
+    s.client = new OpenAI({ baseURL: `${s.srv.base}/v1`, apiKey: 'none', maxRetries: 0 });
+  });
+  after(async () => {
+    if (!s.srv) return;
+    const { code } = await s.srv.stop();
+    assert.equal(code, 0, `server exit code\n${s.srv.log()}`);
+  });
+  return s;
+}
