@@ -19,7 +19,7 @@ ctest --preset release -j2 --timeout 1200 "$@"
 # the server exit non-zero, which every test asserts against.
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j2 --target minima
-for t in load openai prefix; do
+for t in load openai prefix structured tools; do
   echo "server $t test under AddressSanitizer + UBSan:"
   MINIMA_BIN="$PWD/build/asan/bin/minima" MINIMA_SHARED="$(cd .. && pwd)/shared" \
     node --test --test-reporter=spec "tests/api/sdk/$t.test.mjs"

@@ -65,7 +65,7 @@ Matcher::State Matcher::intern(std::vector<uint32_t>& tops, bool accept) {
   if (tops.empty() && !accept) return kDead;
   std::sort(tops.begin(), tops.end());
   std::string key(tops.size() * 4 + 1, '\0');
-  std::memcpy(key.data(), tops.data(), tops.size() * 4);
+  if (!tops.empty()) std::memcpy(key.data(), tops.data(), tops.size() * 4);
   key.back() = accept ? 1 : 0;
   const auto [it, fresh] = state_ids_.emplace(std::move(key), static_cast<State>(states_.size()));
   if (fresh) {
