@@ -23,13 +23,8 @@ struct Engine::Seq {
   std::unique_ptr<StreamDecoder> dec;
   std::unique_ptr<StopMatcher> stops;
   std::string piece;
-  // Constrained decoding (request with a grammar): this choice's matcher, its state, the mask.
-  std::shared_ptr<grammar::Matcher> matcher;  // shared by the sequences of one grammar
-  grammar::Matcher::State gstate = grammar::Matcher::kDead;
-  std::vector<uint64_t> mask;
-  std::string bytes;
-  bool armed = false;     // lazy grammar waiting for its trigger
-  std::string lazy_tail;  // the output's last bytes while armed (to find the trigger)
+  std::unique_ptr<grammar::Constraint> constraint;  // request with a grammar
+  std::string bytes;                                // a sampled token's bytes, for constraint
 };
 
 struct Engine::Active {
@@ -303,22 +298,20 @@ void Engine::init_grammar(Seq& s) {
   // Sequences under the same grammar share one matcher (the engine thread is its only user), so
   // the states and masks one request warmed up serve the next.
   auto& slot = matchers_[g.get()];
-  s.matcher = slot.lock();
-  if (!s.matcher) {
-    s.matcher = std::make_shared<grammar::Matcher>(g);
-    slot = s.matcher;
+  std::shared_ptr<grammar::Matcher> m = slot.lock();
+  if (!m) {
+    m = std::make_shared<grammar::Matcher>(g);
+    slot = m;
   }
   if (matchers_.size() > 256)
     std::erase_if(matchers_, [](const auto& kv) { return kv.second.expired(); });
-  s.gstate = s.matcher->initial();
-  s.armed = !s.owner->req->grammar_trigger.empty();
-  s.mask.resize(trie_->mask_words());
+  s.constraint =
+      std::make_unique<grammar::Constraint>(std::move(m), *trie_, s.owner->req->grammar_trigger);
 }
 
 int32_t Engine::sample(Seq& s, std::span<const float> logits) {
-  if (!s.matcher || s.armed) return s.sampler->sample(logits);
-  trie_->allowed(*s.matcher, s.gstate, s.mask);
-  return s.sampler->sample(logits, s.mask);
+  return s.sampler->sample(logits,
+                           s.constraint ? s.constraint->mask() : std::span<const uint64_t>{});
 }
 
 void Engine::emit_token(Seq& s, int32_t token, std::span<const float> logits) {
@@ -360,33 +353,14 @@ void Engine::emit_token(Seq& s, int32_t token, std::span<const float> logits) {
 
   const char* finish = nullptr;
   auto release = [&](std::string_view text) { ev.text += text; };
-  bool grammar_done = false;
-  if (s.matcher && !tok_.is_eog(token)) {
+  bool grammar_done = false;  // the choice ends without an EOS (Constraint::done)
+  if (s.constraint && !tok_.is_eog(token)) {
     s.bytes.clear();
     tok_.append_piece(token, false, s.bytes);
-    if (s.armed) {
-      const std::string& trig = r.grammar_trigger;
-      s.lazy_tail += s.bytes;
-      const size_t at = s.lazy_tail.find(trig);
-      if (at != std::string::npos) {
-        s.armed = false;
-        s.gstate =
-            s.matcher->advance(s.matcher->initial(), std::string_view(s.lazy_tail).substr(at));
-        s.lazy_tail.clear();
-      } else if (s.lazy_tail.size() >= trig.size()) {
-        s.lazy_tail.erase(0, s.lazy_tail.size() - (trig.size() - 1));
-      }
-    } else {
-      s.gstate = s.matcher->advance(s.gstate, s.bytes);
-    }
-    // A complete sentence that nothing may extend: the choice is over (no EOS needed). A dead
-    // state (only reachable when the token that completed a lazy trigger also carried bytes the
-    // grammar refuses) ends the choice too.
-    grammar_done =
-        !s.armed && (s.gstate == grammar::Matcher::kDead ||
-                     (s.matcher->accepts(s.gstate) && !s.matcher->can_continue(s.gstate)));
+    s.constraint->accept(s.bytes);
+    grammar_done = s.constraint->done();
   }
-  if ((!r.ignore_eos || s.matcher) && tok_.is_eog(token)) {
+  if ((!r.ignore_eos || s.constraint) && tok_.is_eog(token)) {
     finish = "stop";
   } else {
     s.piece.clear();

@@ -21,7 +21,7 @@
 #include "model/forward.hpp"
 #include "runtime/engine/block_manager.hpp"
 #include "runtime/engine/request.hpp"
-#include "runtime/grammar/token_mask.hpp"
+#include "runtime/grammar/constraint.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
 
 namespace minima {

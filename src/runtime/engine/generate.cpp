@@ -55,16 +55,12 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
     if (!cancelled && !on_text(text)) cancelled = true;
   };
 
-  std::optional<grammar::Matcher> matcher;
-  grammar::Matcher::State state = grammar::Matcher::kDead;
-  std::vector<uint64_t> mask;
+  std::optional<grammar::Constraint> constraint;
   std::string bytes;
   if (opt.grammar) {
     if (opt.trie == nullptr || opt.trie->n_vocab() != tok.n_vocab())
       fail("generate: a grammar needs the model's token trie");
-    matcher.emplace(opt.grammar);
-    state = matcher->initial();
-    mask.resize(opt.trie->mask_words());
+    constraint.emplace(std::make_shared<grammar::Matcher>(opt.grammar), *opt.trie);
   }
 
   const auto t0 = Clock::now();
@@ -73,19 +69,17 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
 
   const auto t1 = Clock::now();
   for (int64_t i = 0; i < opt.n_predict; ++i) {
-    int32_t id;
-    if (matcher) {
+    std::span<const uint64_t> mask;
+    if (constraint) {
       const auto m0 = Clock::now();
-      opt.trie->allowed(*matcher, state, mask);
+      mask = constraint->mask();
       res.constraint_seconds += seconds_since(m0);
-      id = sampler.sample(session.last_logits(), mask);
-    } else {
-      id = sampler.sample(session.last_logits());
     }
+    const int32_t id = sampler.sample(session.last_logits(), mask);
     sampler.accept(id);
     ++res.n_generated;
     on_token(id);
-    if ((!opt.ignore_eos || matcher) && tok.is_eog(id)) {
+    if ((!opt.ignore_eos || constraint) && tok.is_eog(id)) {
       res.finish = FinishReason::Eos;
       break;
     }
@@ -95,14 +89,14 @@ GenerateResult generate(Session& session, const Tokenizer& tok, Sampler& sampler
       res.finish = FinishReason::Stop;
       break;
     }
-    if (matcher) {
+    if (constraint) {
       const auto a0 = Clock::now();
       bytes.clear();
       tok.append_piece(id, false, bytes);
-      state = matcher->advance(state, bytes);
+      constraint->accept(bytes);
       res.constraint_seconds += seconds_since(a0);
       // The output is a whole sentence and nothing may follow: done (no need to sample an EOS).
-      if (matcher->accepts(state) && !matcher->can_continue(state)) {
+      if (constraint->done()) {
         res.finish = FinishReason::Stop;
         break;
       }

@@ -14,7 +14,7 @@
 
 #include "core/function_ref.hpp"
 #include "model/forward.hpp"
-#include "runtime/grammar/token_mask.hpp"
+#include "runtime/grammar/constraint.hpp"
 #include "runtime/sample/sampler.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "runtime/grammar/grammar.hpp"
@@ -51,6 +52,8 @@ class Matcher {
     return true;
   }
   static constexpr size_t kMaskBudget = size_t{64} << 20;
+  // The token masker's walk stack of (trie node, state), reused so a walk allocates nothing.
+  std::vector<std::pair<uint32_t, State>>& walk_stack() { return walk_stack_; }
 
  private:
   static constexpr uint32_t kNoParent = UINT32_MAX;
@@ -79,6 +82,7 @@ class Matcher {
   uint32_t epoch_ = 0;
   State initial_ = kDead;
   size_t mask_bytes_ = 0;
+  std::vector<std::pair<uint32_t, State>> walk_stack_;
 };
 
 }  // namespace minima::grammar

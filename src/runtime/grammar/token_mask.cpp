@@ -72,17 +72,14 @@ void TokenTrie::walk(Matcher& m, Matcher::State s, std::span<uint64_t> mask) con
   if (s == Matcher::kDead) return;
   const auto set = [&](int32_t t) { mask[size_t(t) >> 6] |= uint64_t{1} << (t & 63); };
   if (m.can_continue(s)) {
-    struct Item {
-      uint32_t node;
-      Matcher::State state;
-    };
-    std::vector<Item> stack{{0, s}};
+    auto& stack = m.walk_stack();
+    stack.assign(1, {0u, s});
     while (!stack.empty()) {
-      const Item it = stack.back();
+      const auto [node, state] = stack.back();
       stack.pop_back();
-      const Node& n = nodes_[it.node];
+      const Node& n = nodes_[node];
       for (uint32_t c = n.first_child; c < n.first_child + n.n_children; ++c) {
-        const Matcher::State next = m.advance(it.state, nodes_[c].byte);
+        const Matcher::State next = m.advance(state, nodes_[c].byte);
         if (next == Matcher::kDead) continue;
         const Node& cn = nodes_[c];
         for (uint32_t k = cn.first_token; k < cn.first_token + cn.n_tokens; ++k) set(tokens_[k]);
