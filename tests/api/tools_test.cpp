@@ -22,7 +22,7 @@ ToolRequest weather_tools(ToolRequest::Choice choice = ToolRequest::Choice::Requ
   const std::string body = R"({"tools":[
     {"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"unit":{"enum":["c","f"]}},"required":["city","unit"]},"strict":true}},
     {"type":"function","function":{"name":"now"}}]})";
-  auto t = parse_tools(body, nlohmann::json::parse(body));
+  auto t = parse_tools(nlohmann::ordered_json::parse(body));
   EXPECT_TRUE(t.has_value());
   t->choice = choice;
   t->parallel = parallel;
@@ -171,7 +171,7 @@ TEST(Tools, RefusesBadRequestsNamingTheParameter) {
   };
   for (const auto& [body, param] : cases) {
     try {
-      parse_tools(body, nlohmann::json::parse(body));
+      parse_tools(nlohmann::ordered_json::parse(body));
       ADD_FAILURE() << "accepted " << body;
     } catch (const ApiError& e) {
       EXPECT_EQ(e.status, 400) << body;

@@ -119,9 +119,9 @@ json parse_messages(const json& body) {
 }
 
 // response_format (text, json_object, json_schema) and the 'grammar' extension (grammar text,
-// as `minima generate --grammar` takes) into the request's grammar. The schema is read again from
-// the raw body in key order, so the output's keys come in the order the user wrote them.
-void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r,
+// as `minima generate --grammar` takes) into the request's grammar. The schema is taken from the
+// body parsed in key order (ordered), so the output's keys come in the order the user wrote them.
+void parse_constraint(const nlohmann::ordered_json& ordered, const json& body, ParsedRequest& r,
                       grammar::GrammarCache& grammars) {
   const json* rf = field(body, "response_format");
   const json* gr = field(body, "grammar");
@@ -180,7 +180,6 @@ void parse_constraint(const std::string& raw, const json& body, ParsedRequest& r
   if (!schema->is_object())
     throw bad_param("response_format.json_schema.schema",
                     "'response_format.json_schema.schema' must be an object");
-  const auto ordered = nlohmann::ordered_json::parse(raw, nullptr, false);
   const auto& oschema = ordered.at("response_format").at("json_schema").at("schema");
   try {
     r.grammar = grammars.get(grammar::json_schema_to_gbnf(oschema, opt));
@@ -329,9 +328,13 @@ ParsedRequest parse_request(const std::string& text, bool chat, grammar::Grammar
     if (!u->is_string()) throw bad_param("user", "'user' must be a string");
     r.user = u->get<std::string>();
   }
-  parse_constraint(text, body, r, grammars);
+  // The body once more in key order, for what must keep the user's order (schemas' properties).
+  const bool keyed = field(body, "response_format") || field(body, "tools") ||
+                     field(body, "tool_choice") || field(body, "parallel_tool_calls");
+  const auto ordered = keyed ? nlohmann::ordered_json::parse(text) : nlohmann::ordered_json();
+  parse_constraint(ordered, body, r, grammars);
   if (chat) {
-    r.tools = parse_tools(text, body);
+    r.tools = parse_tools(ordered);
     if (r.tools && r.tools->active() && r.grammar)
       throw bad_param(field(body, "grammar") ? "grammar" : "response_format",
                       "a response format or grammar together with tools is not supported (use "

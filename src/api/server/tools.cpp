@@ -9,7 +9,6 @@
 namespace minima::server {
 namespace {
 
-using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
 bool valid_name(const std::string& n) {
@@ -35,7 +34,7 @@ ToolFormat tool_format_of(std::string_view src) {
   return ToolFormat::Hermes;
 }
 
-std::optional<ToolRequest> parse_tools(const std::string& raw, const json& body) {
+std::optional<ToolRequest> parse_tools(const ojson& body) {
   const auto tools_it = body.find("tools");
   const bool has_tools = tools_it != body.end() && !tools_it->is_null();
   const auto choice_it = body.find("tool_choice");
@@ -50,9 +49,7 @@ std::optional<ToolRequest> parse_tools(const std::string& raw, const json& body)
   }
   if (!tools_it->is_array() || tools_it->empty())
     throw bad_param("tools", "'tools' must be a non-empty array");
-  // The raw body again in key order: parameters' properties keep the order the user wrote.
-  const ojson ordered = ojson::parse(raw, nullptr, false);
-  const ojson& otools = ordered.at("tools");
+  const ojson& otools = *tools_it;
   ToolRequest t;
   t.tools = otools;
   for (size_t i = 0; i < otools.size(); ++i) {
@@ -84,7 +81,7 @@ std::optional<ToolRequest> parse_tools(const std::string& raw, const json& body)
     t.strict.push_back(strict != fn->end() && strict->is_boolean() && strict->get<bool>());
   }
   if (has_choice) {
-    const json& c = *choice_it;
+    const ojson& c = *choice_it;
     if (c.is_string()) {
       const std::string s = c.get<std::string>();
       if (s == "none") {

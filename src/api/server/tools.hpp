@@ -35,9 +35,10 @@ struct ToolRequest {
   bool active() const { return !names.empty() && choice != Choice::None; }
 };
 
-// Reads tools / tool_choice / parallel_tool_calls from the request body (raw: for key order).
-// Throws ApiError 400 naming the parameter. nullopt when the request has no tools.
-std::optional<ToolRequest> parse_tools(const std::string& raw, const nlohmann::json& body);
+// Reads tools / tool_choice / parallel_tool_calls from the request body, parsed in key order (so
+// parameters' properties keep the order the user wrote). Throws ApiError 400 naming the
+// parameter. nullopt when the request has no tools.
+std::optional<ToolRequest> parse_tools(const nlohmann::ordered_json& body);
 
 // Grammar text whose sentences are the calls (one, or one or more when parallel), each with
 // arguments valid against its tool's parameters. Throws ApiError 400 (param tools[i]...) when a

@@ -278,6 +278,16 @@ class Regex {
     return set_gbnf({{cp, cp}});
   }
 
+  // One member of a class: an escape (a set or one character) or one literal character.
+  Ranges class_atom() {
+    if (s_[i_] == '\\') {
+      ++i_;
+      return escape();
+    }
+    const char32_t cp = utf8_char();
+    return {{cp, cp}};
+  }
+
   std::string cls() {
     ++i_;  // '['
     bool negate = false;
@@ -289,25 +299,11 @@ class Regex {
     bool first = true;
     while (i_ < s_.size() && (s_[i_] != ']' || first)) {
       first = false;
-      Ranges item;
-      if (s_[i_] == '\\') {
-        ++i_;
-        item = escape();
-      } else {
-        const char32_t cp = utf8_char();
-        item = {{cp, cp}};
-      }
+      Ranges item = class_atom();
       if (item.size() == 1 && item[0].first == item[0].second && i_ + 1 < s_.size() &&
           s_[i_] == '-' && s_[i_ + 1] != ']') {
         ++i_;
-        Ranges hi_item;
-        if (s_[i_] == '\\') {
-          ++i_;
-          hi_item = escape();
-        } else {
-          const char32_t cp = utf8_char();
-          hi_item = {{cp, cp}};
-        }
+        const Ranges hi_item = class_atom();
         if (hi_item.size() != 1 || hi_item[0].first != hi_item[0].second ||
             hi_item[0].first < item[0].first)
           fail_here("bad class range");
