@@ -142,6 +142,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     {
       const TensorView* ws[] = {&L.wq, &L.wk, &L.wv};
       float* ys[] = {q_.data(), k_.data(), v_.data()};
+      if (observer_) observer_->observe(MatmulSite::AttnQkv, il, xn_.data(), n, E);
       matmul_shared_input(ks_, pool_, mm_, ws, xn_.data(), n, ys, exact_, nd);
     }
     for (int64_t t = 0; t < n; ++t) {
@@ -169,6 +170,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
       kv.store(il, s.table[b.pos[t] / bs], b.pos[t] % bs, k, v);
     }
     attention(b, kv, il);
+    if (observer_) observer_->observe(MatmulSite::AttnOut, il, att_.data(), n, H * hdv);
     matmul(ks_, pool_, mm_, L.wo, att_.data(), n, xn_.data(), exact_, nd);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
 
@@ -177,9 +179,11 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     {
       const TensorView* ws[] = {&L.w_gate, &L.w_up};
       float* ys[] = {gate_.data(), up_.data()};
+      if (observer_) observer_->observe(MatmulSite::FfnGateUp, il, xn_.data(), n, E);
       matmul_shared_input(ks_, pool_, mm_, ws, xn_.data(), n, ys, exact_, nd);
     }
     for (int64_t i = 0; i < n * F; ++i) gate_[i] = silu(gate_[i]) * up_[i];
+    if (observer_) observer_->observe(MatmulSite::FfnDown, il, gate_.data(), n, F);
     matmul(ks_, pool_, mm_, L.w_down, gate_.data(), n, xn_.data(), exact_, nd);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
   }
@@ -192,6 +196,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
              &xn_[r * E], E, hp_.rms_eps);
   int64_t nl_decode = 0;  // logit rows are ascending, so the decode ones lead
   while (nl_decode < nl && b.logit_rows[static_cast<size_t>(nl_decode)] < nd) ++nl_decode;
+  if (observer_) observer_->observe(MatmulSite::Output, -1, xn_.data(), nl, E);
   matmul(ks_, pool_, mm_, model_.output(), xn_.data(), nl, logits, exact_, nl_decode);
 }
 

@@ -37,6 +37,18 @@ struct Batch {
   int64_t n_decode = 0;
 };
 
+// Sees the input rows of every weight matmul before it runs: importance matrices (minima imatrix)
+// and activation statistics for pruning are collected through it. Sites whose matmuls share one
+// input (q/k/v, gate/up) are reported once.
+enum class MatmulSite { AttnQkv, AttnOut, FfnGateUp, FfnDown, Output };
+
+class MatmulObserver {
+ public:
+  virtual ~MatmulObserver() = default;
+  // x: [n, cols] the rows entering the site's matmul(s); layer −1 for Output.
+  virtual void observe(MatmulSite site, int64_t layer, const float* x, int64_t n, int64_t cols) = 0;
+};
+
 class Forward {
  public:
   Forward(const Model& model, const KernelSet& kernels, ThreadPool& pool, int64_t max_batch,
@@ -47,6 +59,7 @@ class Forward {
   void run(const Batch& batch, KvPool& kv, float* logits);
 
   int64_t max_batch() const { return max_batch_; }
+  void set_observer(MatmulObserver* o) { observer_ = o; }  // null: none (the default)
   const Model& model() const { return model_; }
 
  private:
@@ -61,6 +74,7 @@ class Forward {
   int64_t max_batch_;
   bool exact_;
   MatmulScratch mm_;
+  MatmulObserver* observer_ = nullptr;
 
   // Scratch, B = max_batch:
   std::vector<float> x_;             // [B, n_embd] residual stream

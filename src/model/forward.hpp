@@ -38,6 +38,7 @@ class Session {
   int64_t n_ctx() const { return n_ctx_; }
   void reset() { n_past_ = 0; }  // forget the sequence (its blocks are overwritten as it refills)
   const Model& model() const { return model_; }
+  void set_observer(MatmulObserver* o) { fwd_.set_observer(o); }
 
  private:
   const Model& model_;

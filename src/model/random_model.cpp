@@ -40,6 +40,18 @@ void fill_normal(float* out, int64_t n, float stddev, uint64_t stream) {
   }
 }
 
+// Student-t with 3 degrees of freedom scaled to standard deviation `stddev` (t₃ has variance 3):
+// z / √(u₁² + u₂² + u₃²)·stddev with z, u independent standard normals. Heavy tails (kurtosis
+// infinite), like the outlier weights of trained models, which quantizers must handle.
+void fill_student_t3(float* out, int64_t n, float stddev, uint64_t stream, float* scratch) {
+  fill_normal(out, n, 1.0f, stream);
+  fill_normal(scratch, 3 * n, 1.0f, mix(stream ^ 0x5851F42D4C957F2Dull));
+  for (int64_t i = 0; i < n; ++i) {
+    const float* u = scratch + 3 * i;
+    out[i] = stddev * out[i] / std::sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
+  }
+}
+
 // A SentencePiece-like vocabulary: <unk> <s> </s>, 256 byte-fallback tokens, then text pieces
 // (single characters, "▁"-prefixed words built from letter sequences) until n_vocab is reached.
 void add_vocab(GgufWriter& w, int64_t n_vocab) {
@@ -107,14 +119,14 @@ std::string model_preset_names() {
 }
 
 void write_random_model(const ModelShape& m, DType type, uint64_t seed,
-                        const std::filesystem::path& path, ThreadPool& pool) {
+                        const std::filesystem::path& path, ThreadPool& pool, WeightDist dist) {
   const auto recipe = parse_quant_recipe(type_info(type).name);
   if (!recipe) fail("random model: type ", type_info(type).name, " cannot be a weight type");
-  write_random_model(m, *recipe, seed, path, pool);
+  write_random_model(m, *recipe, seed, path, pool, dist);
 }
 
 void write_random_model(const ModelShape& m, const QuantRecipe& recipe, uint64_t seed,
-                        const std::filesystem::path& path, ThreadPool& pool) {
+                        const std::filesystem::path& path, ThreadPool& pool, WeightDist dist) {
   const int64_t hd = m.head_dim > 0 ? m.head_dim : m.n_embd / m.n_head;
   const std::string a = m.arch;
   GgufWriter w;
@@ -145,11 +157,16 @@ void write_random_model(const ModelShape& m, const QuantRecipe& recipe, uint64_t
     const float sd = gain / std::sqrt(static_cast<float>(cols));
     w.add_tensor(name, t, {cols, rows}, [=, &pool](std::span<uint8_t> out) {
       const size_t rb = row_size(t, cols);
-      std::vector<float> tmp(static_cast<size_t>(cols) * static_cast<size_t>(pool.size()));
+      // Per thread: a row, and three normals per element for the Student-t denominators.
+      const size_t per = static_cast<size_t>(cols) * 4;
+      std::vector<float> tmp(per * static_cast<size_t>(pool.size()));
       pool.run([&](int ith, int nth) {
-        float* row = tmp.data() + static_cast<size_t>(ith) * static_cast<size_t>(cols);
+        float* row = tmp.data() + static_cast<size_t>(ith) * per;
         for (int64_t r = rows * ith / nth; r < rows * (ith + 1) / nth; ++r) {
-          fill_normal(row, cols, sd, mix(key + uint64_t(r)));
+          if (dist == WeightDist::StudentT3)
+            fill_student_t3(row, cols, sd, mix(key + uint64_t(r)), row + cols);
+          else
+            fill_normal(row, cols, sd, mix(key + uint64_t(r)));
           quant::quantize_row_ref(t, row, out.data() + static_cast<size_t>(r) * rb, cols);
         }
       });

@@ -28,13 +28,18 @@ struct ModelShape {
 std::optional<ModelShape> model_preset(std::string_view name);
 std::string model_preset_names();
 
+// Distribution of the 2-D weights (std gain/√cols either way).
+enum class WeightDist { Normal, StudentT3 };
+
 // Writes a model of `shape` whose 2-D weights follow `recipe` (model/quant_mix.hpp), with a
 // generated SentencePiece-style vocabulary of n_vocab tokens (control, byte-fallback and text
 // pieces) that llama.cpp loads too.
 void write_random_model(const ModelShape& shape, const QuantRecipe& recipe, uint64_t seed,
-                        const std::filesystem::path& path, ThreadPool& pool);
+                        const std::filesystem::path& path, ThreadPool& pool,
+                        WeightDist dist = WeightDist::Normal);
 // Every 2-D weight in `type` (where its row length allows).
 void write_random_model(const ModelShape& shape, DType type, uint64_t seed,
-                        const std::filesystem::path& path, ThreadPool& pool);
+                        const std::filesystem::path& path, ThreadPool& pool,
+                        WeightDist dist = WeightDist::Normal);
 
 }  // namespace minima

@@ -16,5 +16,8 @@ int cmd_run(int argc, char** argv, int first);
 int cmd_tokenizer_train(int argc, char** argv, int first);
 int cmd_data(int argc, char** argv, int first);
 int cmd_perplexity(int argc, char** argv, int first);
+int cmd_quantize(int argc, char** argv, int first);
+int cmd_imatrix(int argc, char** argv, int first);
+int cmd_tensor_diff(int argc, char** argv, int first);
 
 }  // namespace minima::cli

@@ -8,12 +8,15 @@
 //
 // Activation quantization (Q8_0 / Q8_1) follows ggml: d = max|x| / 127, q = round-half-away(x ·
 // 1/d) computed with the float d, then d is rounded to half for storage. Q8_1's s is d·Σq with the
-// float (unrounded) d, then rounded to half. Weight quantizers here are plain round-to-nearest with
-// one scale per block (no error search).
+// float (unrounded) d, then rounded to half. Weight quantizers here are plain rounding with one
+// scale per block (no error search), with ggml's rounding steps so that files equal
+// llama-quantize's.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/fp16.hpp"
+#include "core/quant/legacy_pack.hpp"
 #include "core/quant/ref_kernels.hpp"
 
 namespace minima::quant::ref {
@@ -26,51 +29,19 @@ int8_t round_q8(float v) {
   return static_cast<int8_t>(std::round(v));
 }
 
-int clamp_int(float v, int lo, int hi) {
-  const float c = std::fmin(std::fmax(std::round(v), float(lo)), float(hi));
-  return static_cast<int>(c);
+// ⌊v⌋ for v in [0, 128) (the int8 truncation of the reference), clamped to [0, hi]; NaN ↦ 0.
+int trunc_clamp(float v, int hi) {
+  if (!(v >= 0.0f)) return 0;
+  return std::min(static_cast<int>(std::fmin(v, 127.0f)), hi);
 }
 
-uint32_t load_qh(const uint8_t qh[4]) {
-  return uint32_t(qh[0]) | uint32_t(qh[1]) << 8 | uint32_t(qh[2]) << 16 | uint32_t(qh[3]) << 24;
-}
-
-void store_qh(uint32_t h, uint8_t qh[4]) {
-  for (int i = 0; i < 4; ++i) qh[i] = uint8_t(h >> (8 * i));
-}
-
-// q[0..31] = the unsigned 4-bit values of a block, in element order.
-void unpack_nibbles(const uint8_t* qs, int* q) {
-  for (int j = 0; j < 16; ++j) {
-    q[j] = qs[j] & 15;
-    q[j + 16] = qs[j] >> 4;
-  }
-}
-
-void pack_nibbles(const int* q, uint8_t* qs) {
-  for (int j = 0; j < 16; ++j) qs[j] = uint8_t(q[j] | q[j + 16] << 4);
-}
-
-// q[0..31] = the unsigned 5-bit values of a block, in element order.
-void unpack_5bit(const uint8_t* qs, const uint8_t* qh, int* q) {
-  unpack_nibbles(qs, q);
-  const uint32_t h = load_qh(qh);
-  for (int j = 0; j < 32; ++j) q[j] |= int((h >> j) & 1u) << 4;
-}
-
-void pack_5bit(const int* q, uint8_t* qs, uint8_t* qh) {
-  int lo[32];
-  uint32_t h = 0;
-  for (int j = 0; j < 32; ++j) {
-    lo[j] = q[j] & 15;
-    h |= uint32_t(q[j] >> 4) << j;
-  }
-  pack_nibbles(lo, qs);
-  store_qh(h, qh);
-}
-
+// The weight quantizers reproduce llama-quantize's bytes: the float (unrounded) scale is used to
+// compute the levels, which are truncated after adding half a step (x ≥ 0 here, so this is round
+// half up), and only then is the scale rounded to half for storage.
+//
 // Symmetric block: the largest-magnitude element keeps its sign and maps to −half_range, which
-// uses the one extra negative level of the offset-binary code. q = round(x/d) + half_range.
+// uses the one extra negative level of the offset-binary code. q = ⌊x/d + half_range + ½⌋.
+// Returns the unrounded d.
 float symmetric_scale(const float* x, int half_range, int* q) {
   float mx = 0.0f, amax = 0.0f;
   for (int j = 0; j < 32; ++j) {
@@ -79,27 +50,26 @@ float symmetric_scale(const float* x, int half_range, int* q) {
       mx = x[j];
     }
   }
-  const float d = fp16_to_fp32(fp32_to_fp16(mx / float(-half_range)));
+  const float d = mx / float(-half_range);
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   for (int j = 0; j < 32; ++j)
-    q[j] = clamp_int(x[j] * id + float(half_range), 0, 2 * half_range - 1);
+    q[j] = trunc_clamp(x[j] * id + (float(half_range) + 0.5f), 2 * half_range - 1);
   return d;
 }
 
-// Asymmetric block: d = (max − min) / levels, m = min, q = round((x − m)/d). Returns {d, m} as
-// stored (half-rounded); the quants are computed against the stored values.
+// Asymmetric block: d = (max − min) / levels, m = min, q = ⌊(x − m)/d + ½⌋. Returns the unrounded
+// d and m.
 void affine_scale(const float* x, int levels, int* q, float* d_out, float* m_out) {
   float lo = x[0], hi = x[0];
   for (int j = 1; j < 32; ++j) {
     lo = std::fmin(lo, x[j]);
     hi = std::fmax(hi, x[j]);
   }
-  const float d = fp16_to_fp32(fp32_to_fp16((hi - lo) / float(levels)));
-  const float m = fp16_to_fp32(fp32_to_fp16(lo));
+  const float d = (hi - lo) / float(levels);
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  for (int j = 0; j < 32; ++j) q[j] = clamp_int((x[j] - m) * id, 0, levels);
+  for (int j = 0; j < 32; ++j) q[j] = trunc_clamp((x[j] - lo) * id + 0.5f, levels);
   *d_out = d;
-  *m_out = m;
+  *m_out = lo;
 }
 
 }  // namespace
