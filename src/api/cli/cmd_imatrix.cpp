@@ -3,6 +3,8 @@
 // perplexity (each run from an empty context, first token replaced by BOS where the vocabulary
 // adds one); every position of every window contributes to the means. Also prints the windows'
 // perplexity, as a check that the text and model are what was meant.
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -52,6 +54,7 @@ int cmd_imatrix(int argc, char** argv, int first) {
   std::vector<int32_t> window(static_cast<size_t>(ctx));
   double nll = 0;
   int64_t scored = 0;
+  const bool tty = isatty(STDERR_FILENO) != 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t w = 0; w < windows; ++w) {
     std::copy(ids.begin() + w * ctx, ids.begin() + (w + 1) * ctx, window.begin());
@@ -66,10 +69,11 @@ int cmd_imatrix(int argc, char** argv, int first) {
       nll += mx + std::log(s) - double(z[window[size_t(j + 1)]]);
       ++scored;
     }
-    std::fprintf(stderr, "\rwindow %lld/%lld, perplexity so far %.4f", (long long)(w + 1),
-                 (long long)windows, std::exp(nll / double(scored)));
+    if (tty || w + 1 == windows)
+      std::fprintf(stderr, "%swindow %lld/%lld, perplexity so far %.4f%s", tty ? "\r" : "",
+                   (long long)(w + 1), (long long)windows, std::exp(nll / double(scored)),
+                   tty && w + 1 < windows ? "" : "\n");
   }
-  std::fprintf(stderr, "\n");
   const ImportanceMatrix m = collector.result();
   write_imatrix(out, m, int32_t(windows), text_path);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

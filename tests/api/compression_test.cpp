@@ -1,0 +1,140 @@
+// The compression verbs end to end through the CLI: perplexity against llama-perplexity's number,
+// --kl-base, imatrix → quantize --imatrix, and the refusals a user sees (with nothing written and
+// nothing already stored lost).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "model/imatrix.hpp"
+#include "support/test_support.hpp"
+
+namespace minima {
+namespace {
+
+struct CliRun {
+  int rc;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  const std::string cmd = test::minima_binary().string() + " " + args + " 2>&1";
+  CliRun r{-1, {}};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  r.rc = pclose(p);
+  return r;
+}
+
+std::string data(const std::string& name) {
+  return std::string(MINIMA_SOURCE_DIR) + "/tests/model/data/" + name;
+}
+
+std::string stories_f32() {
+  return (test::shared_dir() / "conformance" / "models" / "stories260K-F32.gguf").string();
+}
+
+nlohmann::json last_json(const std::string& out) {
+  return nlohmann::json::parse(out.substr(out.find('{')));
+}
+
+// Reference: llama.cpp c392e50, `llama-perplexity -m stories260K.gguf -f
+// tests/model/data/stories.txt -c 128 -t 2 -ctk f32 -ctv f32` prints "Final estimate: PPL = 4.4504"
+// over 22 chunks (with its default F16 KV cache it prints 4.4506; minima's KV cache is F32).
+TEST(Perplexity, EqualsLlamaPerplexityOnStories260K) {
+  MINIMA_REQUIRE_SHARED("models/stories260K.gguf");
+  const CliRun r =
+      run("perplexity --model " + (test::shared_dir() / "models" / "stories260K.gguf").string() +
+          " --file " + data("stories.txt") + " --ctx 128 --json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto j = last_json(r.out);
+  EXPECT_EQ(j["windows"], 22);
+  EXPECT_EQ(j["scored_tokens"], 22 * 63);
+  EXPECT_NEAR(j["perplexity"].get<double>(), 4.4504, 0.00005) << r.out;
+}
+
+TEST(Perplexity, KlAgainstItselfIsZero) {
+  MINIMA_REQUIRE_SHARED("conformance/models");
+  const CliRun r = run("perplexity --model " + stories_f32() + " --kl-base " + stories_f32() +
+                       " --file " + data("stories.txt") + " --ctx 128 --json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto j = last_json(r.out);
+  EXPECT_NEAR(j["kl_mean"].get<double>(), 0.0, 1e-12);
+  EXPECT_DOUBLE_EQ(j["top1_agreement"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["base_perplexity"].get<double>(), j["perplexity"].get<double>());
+}
+
+// Calibrate on one text, judge on another: an importance matrix must lower the KL divergence to
+// the F32 model for the legacy types it changes.
+TEST(Imatrix, CalibrationLowersKlOfLegacyQuantizations) {
+  MINIMA_REQUIRE_SHARED("conformance/models");
+  const auto dir = test::temp_dir("imatrix-cli");
+  const std::string im = (dir / "stories.imatrix").string();
+  CliRun r = run("imatrix --model " + stories_f32() + " --file " + data("calibration.txt") +
+                 " --ctx 128 --out " + im);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const ImportanceMatrix m = read_imatrix(im);
+  EXPECT_EQ(m.size(), 5u * 7u + 1u);  // 7 matrices per block, and the output
+  for (const auto& [name, v] : m)
+    for (float x : v) ASSERT_GE(x, 0.0f) << name;
+
+  for (const char* type : {"Q4_0", "Q4_1"}) {
+    auto kl = [&](const std::string& extra) {
+      const std::string q =
+          (dir / (std::string(type) + std::to_string(extra.size()) + ".gguf")).string();
+      const CliRun qr =
+          run("quantize " + stories_f32() + " " + q + " " + type + " --quiet" + extra);
+      EXPECT_EQ(qr.rc, 0) << qr.out;
+      const CliRun pr = run("perplexity --model " + q + " --kl-base " + stories_f32() + " --file " +
+                            data("stories.txt") + " --ctx 128 --json");
+      EXPECT_EQ(pr.rc, 0) << pr.out;
+      return last_json(pr.out)["kl_mean"].get<double>();
+    };
+    const double plain = kl(""), weighted = kl(" --imatrix " + im);
+    EXPECT_LT(weighted, 0.95 * plain) << type;
+  }
+}
+
+TEST(QuantizeCli, RefusalsNameTheProblemAndKeepExistingFiles) {
+  MINIMA_REQUIRE_SHARED("conformance/models");
+  const auto dir = test::temp_dir("quantize-cli");
+  const std::string out = (dir / "out.gguf").string();
+  { std::ofstream(out) << "precious"; }
+  CliRun r = run("quantize " + stories_f32() + " " + out + " Q4_0 --pure");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("blk.0.ffn_down.weight"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--keep"), std::string::npos) << r.out;  // says how to get past it
+
+  r = run("quantize " + stories_f32() + " " + out + " Q4_X");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("unknown type 'Q4_X'"), std::string::npos) << r.out;
+
+  r = run("quantize " + stories_f32() + " " + out + " Q4_0 --keep 'ffn_(down=F16'");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("bad regular expression"), std::string::npos) << r.out;
+
+  r = run("quantize " + stories_f32() + " " + out + " Q4_0 --imatrix " + (dir / "none").string());
+  EXPECT_NE(r.rc, 0);
+
+  r = run("quantize " + stories_f32() + " " + stories_f32() + " Q4_0");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("overwrite the input"), std::string::npos) << r.out;
+
+  std::ifstream f(out);
+  std::string kept((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "precious");
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+
+  // And the way past the first refusal works: pure Q4_0 with ffn_down kept at F16.
+  r = run("quantize " + stories_f32() + " " + out + " Q4_0 --pure --keep 'ffn_down=F16' --quiet");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("wrote"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace minima
