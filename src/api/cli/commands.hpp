@@ -19,5 +19,6 @@ int cmd_perplexity(int argc, char** argv, int first);
 int cmd_quantize(int argc, char** argv, int first);
 int cmd_imatrix(int argc, char** argv, int first);
 int cmd_tensor_diff(int argc, char** argv, int first);
+int cmd_convert(int argc, char** argv, int first);
 
 }  // namespace minima::cli

@@ -27,9 +27,11 @@ constexpr const char* kUsage =
     "  train      train a model from a recipe (TOML) and export it as GGUF\n"
     "  tokenizer-train  train a byte-level BPE tokenizer on corpus files (GGUF vocabulary)\n"
     "  perplexity perplexity of a model on a text or token shard (and KL to a base model)\n"
-    "  quantize   quantize a model's weights (Q4_0 ... Q6_K, Q4_K_M ...), with an importance matrix\n"
+    "  quantize   quantize a model's weights (Q4_0 ... Q6_K, Q4_K_M ...), with an importance "
+    "matrix\n"
     "  imatrix    importance matrix from calibration text, for quantize --imatrix\n"
     "  tensor-diff  compare two models' tensors: relative RMSE, identical bytes\n"
+    "  convert    convert a Hugging Face checkpoint (Llama, Qwen2, Qwen3 safetensors) to GGUF\n"
     "  data       prepare training data: data prepare tokenizes a corpus into token shards\n";
 
 }  // namespace
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     if (verb == "quantize") return cmd_quantize(argc, argv, 2);
     if (verb == "imatrix") return cmd_imatrix(argc, argv, 2);
     if (verb == "tensor-diff") return cmd_tensor_diff(argc, argv, 2);
+    if (verb == "convert") return cmd_convert(argc, argv, 2);
     std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const minima::Error& e) {
