@@ -137,6 +137,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
 
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
+    if (observer_) observer_->observe_residual(il, x_.data(), n, E);
     for (int64_t t = 0; t < n; ++t)
       rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
     {
@@ -188,6 +189,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
   }
 
+  if (observer_) observer_->observe_residual(hp_.n_layer, x_.data(), n, E);
   // Logits only for the rows asked for (the vocabulary matmul is the largest one).
   const auto nl = static_cast<int64_t>(b.logit_rows.size());
   if (nl == 0) return;

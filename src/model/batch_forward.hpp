@@ -47,6 +47,11 @@ class MatmulObserver {
   virtual ~MatmulObserver() = default;
   // x: [n, cols] the rows entering the site's matmul(s); layer −1 for Output.
   virtual void observe(MatmulSite site, int64_t layer, const float* x, int64_t n, int64_t cols) = 0;
+  // x: [n, n_embd] the residual stream entering block `layer` (layer = n_layer: after the last
+  // block, before the output norm). Default: ignored.
+  virtual void observe_residual(int64_t layer, const float* x, int64_t n, int64_t cols) {
+    (void)layer, (void)x, (void)n, (void)cols;
+  }
 };
 
 class Forward {

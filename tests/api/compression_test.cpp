@@ -138,3 +138,51 @@ TEST(QuantizeCli, RefusalsNameTheProblemAndKeepExistingFiles) {
 
 }  // namespace
 }  // namespace minima
+
+namespace minima {
+namespace {
+
+TEST(PruneCli, RatioOneIsTheTeacherAndCompareSaysSo) {
+  MINIMA_REQUIRE_SHARED("conformance/models");
+  const auto dir = test::temp_dir("prune-cli");
+  const std::string same = (dir / "same.gguf").string(), half = (dir / "half.gguf").string();
+  CliRun r = run("prune --model " + stories_f32() + " --calib " + data("calibration.txt") +
+                 " --ratio 1 --ctx 128 --out " + same);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  r = run("prune --model " + stories_f32() + " --calib " + data("calibration.txt") +
+          " --ratio 0.5 --align 8 --ctx 128 --out " + half);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("KV groups 3/4"), std::string::npos) << r.out;
+  r = run("compare --models " + stories_f32() + " " + same + " " + half + " --file " +
+          data("stories.txt") + " --ctx 128 --speed-prompt 16 --speed-gen 4 --json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto j = last_json(r.out)["models"];
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[1]["params"], j[0]["params"]);
+  EXPECT_NEAR(j[1]["kl_mean"].get<double>(), 0.0, 1e-12);
+  EXPECT_DOUBLE_EQ(j[1]["top1_agreement"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j[1]["perplexity"].get<double>(), j[0]["perplexity"].get<double>());
+  EXPECT_LT(j[2]["params"].get<int64_t>(), j[0]["params"].get<int64_t>() * 51 / 100);
+  EXPECT_GT(j[2]["kl_mean"].get<double>(), 0.0);
+  EXPECT_GT(j[2]["decode_tps"].get<double>(), 0.0);
+}
+
+TEST(PruneCli, ImpossibleTargetsAreExplained) {
+  MINIMA_REQUIRE_SHARED("conformance/models");
+  const auto out = (test::temp_dir("prune-cli") / "x.gguf").string();
+  CliRun r = run("prune --model " + stories_f32() + " --calib " + data("calibration.txt") +
+                 " --target-params 1000 --axes ffn --out " + out);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("smallest model these axes allow"), std::string::npos) << r.out;
+  r = run("prune --model " + stories_f32() + " --calib " + data("calibration.txt") +
+          " --ratio 0.5 --target-params 1000 --out " + out);
+  EXPECT_NE(r.rc, 0);
+  r = run("prune --model " + stories_f32() + " --calib " + data("calibration.txt") +
+          " --ratio 0.5 --axes legs --out " + out);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("unknown axis 'legs'"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace
+}  // namespace minima

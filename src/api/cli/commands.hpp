@@ -20,5 +20,7 @@ int cmd_quantize(int argc, char** argv, int first);
 int cmd_imatrix(int argc, char** argv, int first);
 int cmd_tensor_diff(int argc, char** argv, int first);
 int cmd_convert(int argc, char** argv, int first);
+int cmd_prune(int argc, char** argv, int first);
+int cmd_compare(int argc, char** argv, int first);
 
 }  // namespace minima::cli

@@ -31,6 +31,9 @@ constexpr const char* kUsage =
     "matrix\n"
     "  imatrix    importance matrix from calibration text, for quantize --imatrix\n"
     "  tensor-diff  compare two models' tensors: relative RMSE, identical bytes\n"
+    "  prune      prune a model to a target size by activation importance (depth, heads, FFN, "
+    "width)\n"
+    "  compare    compare models on a text: size, perplexity, agreement, KL, speed\n"
     "  convert    convert a Hugging Face checkpoint (Llama, Qwen2, Qwen3 safetensors) to GGUF\n"
     "  data       prepare training data: data prepare tokenizes a corpus into token shards\n";
 
@@ -60,6 +63,8 @@ int main(int argc, char** argv) {
     if (verb == "imatrix") return cmd_imatrix(argc, argv, 2);
     if (verb == "tensor-diff") return cmd_tensor_diff(argc, argv, 2);
     if (verb == "convert") return cmd_convert(argc, argv, 2);
+    if (verb == "prune") return cmd_prune(argc, argv, 2);
+    if (verb == "compare") return cmd_compare(argc, argv, 2);
     std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const minima::Error& e) {
