@@ -163,10 +163,14 @@ DataPrepareResult prepare_data(const Tokenizer& tok, const DataPrepareOptions& o
   }
   if (opt.inputs.empty()) fail("data prepare: no input files given");
   if (opt.inputs.size() > UINT32_MAX) fail("data prepare: too many input files");
-  const auto eot = tok.find("<|endoftext|>");
+  // The document separator: <|endoftext|>, else the vocabulary's end-of-sequence token (</s> of
+  // SentencePiece models, so that shards can be made for existing models too).
+  auto eot = tok.find("<|endoftext|>");
+  if (!eot && tok.eos() >= 0) eot = tok.eos();
   if (!eot) {
     fail(opt.tokenizer.string(),
-         ": the tokenizer has no <|endoftext|> token (needed to separate documents)");
+         ": the tokenizer has neither <|endoftext|> nor an end-of-sequence token (needed to separate "
+         "documents)");
   }
   DataPrepareResult res;
   res.n_vocab = static_cast<uint32_t>(tok.n_vocab());

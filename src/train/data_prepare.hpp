@@ -1,8 +1,8 @@
 // `minima data prepare`: corpus files → tokenized, split and shuffled token shards.
 //
 // Every document (corpus.hpp) is encoded with the tokenizer (parse_special on, so ChatML markers
-// written in the text become their special tokens) and followed by <|endoftext|>. Document i
-// (its position over all inputs: files in the order given, lines in order) goes to eval when
+// written in the text become their special tokens) and followed by <|endoftext|> (or EOS).
+// Document i (its position over all inputs: files in the order given, lines in order) goes to eval when
 // uniform01(seed, kEvalSplitStream, i) < eval_fraction, so the split of a document never depends
 // on the other documents. Each split's documents are then shuffled with the seed and written
 // whole, one after the other: DIR/train.tok, DIR/eval.tok (shard.hpp) and DIR/meta.json.
@@ -57,7 +57,8 @@ struct DataPrepareResult {
 bool is_eval_document(uint64_t seed, uint64_t doc_index, double eval_fraction);
 
 // Writes DIR/train.tok, DIR/eval.tok and DIR/meta.json. Error naming the file (and line) for bad
-// input, when the tokenizer has no <|endoftext|> token, or when the options are out of range.
+// input, when the tokenizer has neither <|endoftext|> nor an EOS token (the separator otherwise),
+// or when the options are out of range.
 DataPrepareResult prepare_data(const Tokenizer& tok, const DataPrepareOptions& opt);
 
 }  // namespace minima::train

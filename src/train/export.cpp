@@ -36,6 +36,10 @@ void export_gguf(const ModelConfig& c, const Layout& layout, const float* params
   w.set_f32("llama.attention.layer_norm_rms_epsilon", c.rms_eps);
   w.set_f32("llama.rope.freq_base", c.rope_base);
   w.set_u32("llama.rope.dimension_count", uint32_t(c.head_dim()));
+  if (c.head_dim() * c.n_head != c.n_embd) {
+    w.set_u32("llama.attention.key_length", uint32_t(c.head_dim()));
+    w.set_u32("llama.attention.value_length", uint32_t(c.head_dim()));
+  }
   w.set_u32("llama.vocab_size", uint32_t(c.n_vocab));
   bool has_tokens = false;
   for (const auto& [key, value] : tokenizer.metadata()) {

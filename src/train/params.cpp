@@ -18,7 +18,7 @@ void ModelConfig::validate() const {
   positive("n_head_kv", n_head_kv);
   positive("n_ff", n_ff);
   positive("n_ctx", n_ctx);
-  if (n_embd % n_head != 0)
+  if (head_dim_override == 0 && n_embd % n_head != 0)
     fail("model: n_embd ", n_embd, " is not a multiple of n_head ", n_head);
   if (n_head % n_head_kv != 0)
     fail("model: n_head ", n_head, " is not a multiple of n_head_kv ", n_head_kv);

@@ -21,7 +21,8 @@ struct ModelConfig {
   float rms_eps = 1e-5f;
   bool tied_output = true;  // output projection = token embedding
 
-  int64_t head_dim() const { return n_embd / n_head; }
+  int64_t head_dim_override = 0;  // > 0: the head size when it is not n_embd / n_head (pruned)
+  int64_t head_dim() const { return head_dim_override > 0 ? head_dim_override : n_embd / n_head; }
   // Throws Error naming the first inconsistent field.
   void validate() const;
 };

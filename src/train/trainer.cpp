@@ -15,6 +15,7 @@
 #include "train/export.hpp"
 #include "train/rng.hpp"
 #include "train/shard.hpp"
+#include "train/windows.hpp"
 
 namespace minima::train {
 namespace {
@@ -33,34 +34,6 @@ std::string duration(double s) {
   const long long t = std::llround(s);
   return t >= 3600 ? fmt("%lldh%02lldm", t / 3600, t / 60 % 60)
                    : fmt("%lldm%02llds", t / 60, t % 60);
-}
-
-// The windows of a shard in the order the run visits them (see trainer.hpp).
-class WindowOrder {
- public:
-  WindowOrder(uint64_t n_windows, uint64_t seed) : w_(n_windows), seed_(seed) {}
-  uint64_t window(uint64_t seq) {
-    const uint64_t epoch = seq / w_;
-    if (perm_.empty() || epoch != epoch_) {
-      perm_.resize(w_);
-      for (uint64_t i = 0; i < w_; ++i) perm_[i] = i;
-      shuffle(perm_, seed_, 0x5EED000000000000ull + epoch);
-      epoch_ = epoch;
-    }
-    return perm_[seq % w_];
-  }
-
- private:
-  uint64_t w_, seed_, epoch_ = 0;
-  std::vector<uint64_t> perm_;
-};
-
-// Inputs and targets of window w of a shard (n_ctx + 1 tokens starting at w·n_ctx).
-void fill_window(const TokenShard& shard, uint64_t w, int64_t t, std::vector<int32_t>& buf,
-                 int32_t* tokens, int32_t* targets) {
-  shard.read(w * uint64_t(t), std::span<int32_t>(buf.data(), size_t(t + 1)));
-  std::copy(buf.begin(), buf.begin() + t, tokens);
-  std::copy(buf.begin() + 1, buf.begin() + t + 1, targets);
 }
 
 }  // namespace

@@ -192,7 +192,9 @@ double Transformer::forward(const float* params, const int32_t* tokens, const in
   linear(hf_.data(), params + l_.at(l_.output).offset, logits_.data(), d, v, false);
   pool_.parallel_for(n_, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i)
-      row_loss_[sz(i)] = cross_entropy_row(&logits_[sz(i * v)], v, targets[i], loss_scale);
+      row_loss_[sz(i)] = row_loss_fn_
+                             ? row_loss_fn_(i, &logits_[sz(i * v)], v, targets[i], loss_scale)
+                             : cross_entropy_row(&logits_[sz(i * v)], v, targets[i], loss_scale);
   });
   double sum = 0;
   int64_t count = 0;

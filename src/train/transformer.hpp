@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/kernels/kernels.hpp"
@@ -32,6 +33,13 @@ class Transformer {
   // The same sum of losses, no gradients.
   double forward_loss(const float* params, const int32_t* tokens, const int32_t* targets,
                       int64_t* scored);
+
+  // Replaces the softmax cross-entropy of each position: fn(row, z, v, target, scale) must
+  // replace the logits z [v] of row `row` (in [0, batch·n_ctx)) by scale·∂loss/∂z and return the
+  // row's loss. Called from several threads at once, one row each. Empty: cross-entropy.
+  using RowLoss =
+      std::function<double(int64_t row, float* z, int64_t v, int32_t target, float scale)>;
+  void set_row_loss(RowLoss fn) { row_loss_fn_ = std::move(fn); }
 
   int64_t batch() const { return b_; }
   int64_t seq() const { return t_; }
@@ -74,6 +82,7 @@ class Transformer {
   std::vector<float> dx_, dh_, dq_, dk_, dv_, datt_, dgate_, dup_, dact_;
   std::vector<float> att_scratch_;  // [threads, t·t]
   double matmul_seconds_ = 0;
+  RowLoss row_loss_fn_;
 };
 
 }  // namespace minima::train

@@ -22,5 +22,6 @@ int cmd_tensor_diff(int argc, char** argv, int first);
 int cmd_convert(int argc, char** argv, int first);
 int cmd_prune(int argc, char** argv, int first);
 int cmd_compare(int argc, char** argv, int first);
+int cmd_distill(int argc, char** argv, int first);
 
 }  // namespace minima::cli

@@ -33,6 +33,7 @@ constexpr const char* kUsage =
     "  tensor-diff  compare two models' tensors: relative RMSE, identical bytes\n"
     "  prune      prune a model to a target size by activation importance (depth, heads, FFN, "
     "width)\n"
+    "  distill    train a student on a teacher's distributions (KD: fkl, rkl, mixed)\n"
     "  compare    compare models on a text: size, perplexity, agreement, KL, speed\n"
     "  convert    convert a Hugging Face checkpoint (Llama, Qwen2, Qwen3 safetensors) to GGUF\n"
     "  data       prepare training data: data prepare tokenizes a corpus into token shards\n";
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     if (verb == "convert") return cmd_convert(argc, argv, 2);
     if (verb == "prune") return cmd_prune(argc, argv, 2);
     if (verb == "compare") return cmd_compare(argc, argv, 2);
+    if (verb == "distill") return cmd_distill(argc, argv, 2);
     std::fprintf(stderr, "minima: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const minima::Error& e) {
