@@ -12,6 +12,7 @@
 #include "model/model.hpp"
 #include "train/checkpoint.hpp"
 #include "train/export.hpp"
+#include "train/log_format.hpp"
 #include "train/step.hpp"
 #include "train/transformer.hpp"
 #include "train/windows.hpp"
@@ -21,12 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::string fmt(const char* f, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, f, args...);
-  return buf;
-}
 
 uint64_t fnv(uint64_t h, const std::string& s) {
   for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;

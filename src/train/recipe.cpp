@@ -70,6 +70,7 @@ uint64_t Recipe::trajectory_hash() const {
     << opt.warmup << ' ' << opt.steps << ' ' << opt.beta1 << ' ' << opt.beta2 << ' ' << opt.eps
     << ' ' << opt.weight_decay << ' ' << opt.grad_clip << '|' << seed << ' ' << batch << ' '
     << accum << ' ' << precision;
+  if (m.head_dim_override > 0) o << " hd " << m.head_dim_override;  // older recipes: same hash
   return fnv(0xCBF29CE484222325ull, o.str());
 }
 
@@ -99,6 +100,7 @@ Recipe load_recipe(const std::filesystem::path& path) {
   r.model.rope_base = m.get<float>("rope_base", 10000.0f);
   r.model.rms_eps = m.get<float>("rms_eps", 1e-5f);
   r.model.tied_output = m.get<bool>("tied_output", true);
+  r.model.head_dim_override = m.get<int64_t>("head_dim", 0);
   m.reject_unknown();
 
   Section d(root["data"].as_table(), "data", path);

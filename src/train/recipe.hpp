@@ -1,7 +1,8 @@
 // A training recipe: `minima train --config recipe.toml`. Sections and keys (defaults in brackets):
 //
 //   [model]  n_embd, n_layer, n_head, n_head_kv [n_head], n_ff, n_ctx, rope_base [10000],
-//            rms_eps [1e-5], tied_output [true]          (n_vocab comes from the tokenizer)
+//            rms_eps [1e-5], tied_output [true], head_dim [n_embd / n_head]
+//                                                        (n_vocab comes from the tokenizer)
 //   [data]   tokenizer, train, eval                      (paths: GGUF tokenizer, token shards)
 //   [train]  seed [1], steps, batch, accum [1], lr, min_lr [lr/10], warmup [0], weight_decay [0.1],
 //            beta1 [0.9], beta2 [0.95], eps [1e-8], grad_clip [1.0], precision ["auto"|"f32"|"bf16"],

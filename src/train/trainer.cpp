@@ -13,6 +13,7 @@
 #include "runtime/tokenizer/tokenizer.hpp"
 #include "train/checkpoint.hpp"
 #include "train/export.hpp"
+#include "train/log_format.hpp"
 #include "train/rng.hpp"
 #include "train/shard.hpp"
 #include "train/windows.hpp"
@@ -23,12 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 using Clock = std::chrono::steady_clock;
-
-std::string fmt(const char* f, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, f, args...);
-  return buf;
-}
 
 std::string duration(double s) {
   const long long t = std::llround(s);

@@ -15,33 +15,17 @@
 #include "model/prune.hpp"
 #include "runtime/eval/text_eval.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
+#include "support/stories_teacher.hpp"
 #include "support/test_support.hpp"
 
 namespace minima {
 namespace {
 
+using test::calibrate;
+using test::kl_to_teacher;
+
 std::filesystem::path teacher_path() {
-  return test::shared_dir() / "conformance" / "models" / "stories260K-F32.gguf";
-}
-
-std::vector<int32_t> tokens_of(const Model& m, const std::string& file) {
-  std::ifstream in(std::string(MINIMA_SOURCE_DIR) + "/tests/model/data/" + file);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return Tokenizer::from_gguf(m.file()).encode(text, true, false);
-}
-
-PruneImportance importance(const Model& m, ThreadPool& pool) {
-  PruneImportance imp(m);
-  const auto ids = tokens_of(m, "calibration.txt");
-  SessionOptions so;
-  so.n_ctx = 128;
-  Session s(m, kernels_for(detect_isa()), pool, so);
-  s.set_observer(&imp);
-  for (size_t w = 0; (w + 1) * 128 <= ids.size(); ++w) {
-    s.reset();
-    s.eval(std::span(ids.data() + w * 128, 128));
-  }
-  return imp;
+  return test::stories_teacher_path();
 }
 
 std::vector<float> logits(const Model& m, ThreadPool& pool) {
@@ -62,21 +46,11 @@ std::vector<float> rows_of(const GgufTensorInfo& t) {
   return v;
 }
 
-double kl_to_teacher(const Model& teacher, const std::filesystem::path& student, ThreadPool& pool) {
-  const Model s = Model::load(student);
-  TextEvalOptions o;
-  o.ctx = 128;
-  o.bos = 1;
-  return evaluate_text(s, &teacher, tokens_of(teacher, "stories.txt"), o, kernels_for(detect_isa()),
-                       pool)
-      .kl_mean;
-}
-
 TEST(Prune, KeepingEverythingIsTheIdentity) {
   MINIMA_REQUIRE_SHARED("conformance/models");
   ThreadPool pool(2);
   const Model t = Model::load(teacher_path());
-  const auto imp = importance(t, pool);
+  const auto imp = calibrate(t, pool);
   const HParams& hp = t.hparams();
   const auto plan = plan_pruning(t, imp, {hp.n_layer, hp.n_head_kv, hp.n_ff, hp.n_embd});
   const auto out = test::temp_dir("prune") / "same.gguf";
@@ -94,7 +68,7 @@ TEST(Prune, KeepsExactlyTheTopRankedUnitsWithTheTeachersWeights) {
   MINIMA_REQUIRE_SHARED("conformance/models");
   ThreadPool pool(2);
   const Model t = Model::load(teacher_path());
-  const auto imp = importance(t, pool);
+  const auto imp = calibrate(t, pool);
   const PruneCounts k{4, 3, 160, 48};
   const auto plan = plan_pruning(t, imp, k);
   // Depth: the block with the least influence on the residual stream is the one dropped.
@@ -145,7 +119,7 @@ TEST(Prune, TheRankingPredictsTheDamage) {
   MINIMA_REQUIRE_SHARED("conformance/models");
   ThreadPool pool(2);
   const Model t = Model::load(teacher_path());
-  const auto imp = importance(t, pool);
+  const auto imp = calibrate(t, pool);
   const HParams& hp = t.hparams();
   PrunePlan keep_best = plan_pruning(t, imp, {hp.n_layer, hp.n_head_kv, 86, hp.n_embd});
   PrunePlan keep_worst = keep_best;
@@ -159,8 +133,8 @@ TEST(Prune, TheRankingPredictsTheDamage) {
   const auto dir = test::temp_dir("prune");
   write_pruned(t, keep_best, DType::F32, dir / "best.gguf");
   write_pruned(t, keep_worst, DType::F32, dir / "worst.gguf");
-  const double kl_best = kl_to_teacher(t, dir / "best.gguf", pool);
-  const double kl_worst = kl_to_teacher(t, dir / "worst.gguf", pool);
+  const double kl_best = kl_to_teacher(t, dir / "best.gguf");
+  const double kl_worst = kl_to_teacher(t, dir / "worst.gguf");
   // Measured: 2.10 vs 3.98 nats. Half of every FFN is a brutal cut for a 260K model, so both are
   // large; the ranking must still make the difference clear.
   EXPECT_LT(kl_best, 0.7 * kl_worst) << kl_best << " vs " << kl_worst;

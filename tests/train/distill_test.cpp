@@ -12,6 +12,7 @@
 #include "model/prune.hpp"
 #include "runtime/eval/text_eval.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
+#include "support/stories_teacher.hpp"
 #include "support/test_support.hpp"
 #include "train/distill.hpp"
 #include "train/shard.hpp"
@@ -22,13 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path teacher_path() {
-  return test::shared_dir() / "conformance" / "models" / "stories260K-F32.gguf";
-}
-
-std::vector<int32_t> tokens_of(const Model& m, const std::string& file) {
-  std::ifstream in(std::string(MINIMA_SOURCE_DIR) + "/tests/model/data/" + file);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return Tokenizer::from_gguf(m.file()).encode(text, true, false);
+  return test::stories_teacher_path();
 }
 
 struct KdSetup {
@@ -40,16 +35,8 @@ KdSetup make_setup(const Model& teacher) {
   KdSetup s;
   s.dir = test::temp_dir("distill");
   ThreadPool pool(2);
-  PruneImportance imp(teacher);
-  const auto calib = tokens_of(teacher, "calibration.txt");
-  SessionOptions so;
-  so.n_ctx = 128;
-  Session sess(teacher, kernels_for(detect_isa()), pool, so);
-  sess.set_observer(&imp);
-  for (size_t w = 0; (w + 1) * 128 <= calib.size(); ++w) {
-    sess.reset();
-    sess.eval(std::span(calib.data() + w * 128, 128));
-  }
+  const PruneImportance imp = test::calibrate(teacher, pool);
+  const auto calib = test::data_tokens(teacher, "calibration.txt");
   const HParams& hp = teacher.hparams();
   s.student = s.dir / "student.gguf";
   write_pruned(teacher, plan_pruning(teacher, imp, {hp.n_layer, 3, 120, 48}), DType::F32,
@@ -77,17 +64,6 @@ DistillOptions options(const KdSetup& s, const std::string& tag, int64_t steps) 
   o.progress_bar = false;
   o.log = [](const std::string&) {};
   return o;
-}
-
-double kl_to_teacher(const Model& teacher, const fs::path& student) {
-  ThreadPool pool(2);
-  const Model m = Model::load(student);
-  TextEvalOptions o;
-  o.ctx = 128;
-  o.bos = 1;
-  return evaluate_text(m, &teacher, tokens_of(teacher, "stories.txt"), o, kernels_for(detect_isa()),
-                       pool)
-      .kl_mean;
 }
 
 TEST(Distill, ResumesBitIdentically) {
@@ -128,7 +104,8 @@ TEST(Distill, BringsTheStudentCloserToTheTeacher) {
   o.checkpoint_dir.clear();
   const auto r = distill(o, kernels_for(detect_isa()));
   ASSERT_TRUE(r.exported);
-  const double before = kl_to_teacher(teacher, s.student), after = kl_to_teacher(teacher, o.out);
+  const double before = test::kl_to_teacher(teacher, s.student),
+               after = test::kl_to_teacher(teacher, o.out);
   EXPECT_LT(after, 0.8 * before) << before << " -> " << after;
 }
 

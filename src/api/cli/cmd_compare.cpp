@@ -12,6 +12,7 @@
 #include "model/forward.hpp"
 #include "runtime/eval/text_eval.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
+#include "train/shard.hpp"
 
 namespace minima::cli {
 namespace {
@@ -71,6 +72,7 @@ int cmd_compare(int argc, char** argv, int first) {
           "models to compare (the first is the reference); repeatable, "
           "or several files after one --models")
       .opt("--file", "-f", "FILE", "text to score")
+      .opt("--shard", "", "FILE", "or: a token shard to score (minima data prepare's eval.tok)")
       .opt("--ctx", "-c", "N", "window length (default 256, at most the models' contexts)")
       .opt("--max-windows", "", "N", "score at most N windows")
       .opt("--speed-prompt", "", "N",
@@ -94,7 +96,8 @@ int cmd_compare(int argc, char** argv, int first) {
   std::vector<std::string> paths = p.get_all("--models");
   paths.insert(paths.end(), extra.begin(), extra.end());
   if (paths.size() < 1) fail("minima compare: give the models with --models A.gguf B.gguf ...");
-  const std::string text_path = p.required("--file");
+  if (p.has("--file") == p.has("--shard")) fail("minima compare: give --file or --shard");
+  const std::string text_path = p.has("--file") ? *p.get("--file") : *p.get("--shard");
   Compute c = make_compute(p);
   const int64_t n_prompt = p.get_int("--speed-prompt", 128, 0, 1 << 16);
   const int64_t n_gen = p.get_int("--speed-gen", 32, 1, 1 << 16);
@@ -102,8 +105,20 @@ int cmd_compare(int argc, char** argv, int first) {
   std::vector<Model> models;
   for (const auto& m : paths) models.push_back(Model::load(m, file_load(p)));
   const Tokenizer tok = Tokenizer::from_gguf(models[0].file());
-  const std::string text = read_file(text_path);
-  const std::vector<int32_t> ids = tok.encode(text, true, false);
+  std::string text;
+  std::vector<int32_t> ids;
+  if (p.has("--file")) {
+    text = read_file(text_path);
+    ids = tok.encode(text, true, false);
+  } else {
+    const auto shard = train::TokenShard::open(text_path);
+    for (const auto& m : models)
+      if (int64_t(shard.n_vocab()) != m.hparams().n_vocab)
+        fail("minima compare: ", text_path, " was tokenized for ", shard.n_vocab(),
+             " tokens, a model has ", m.hparams().n_vocab);
+    ids.resize(shard.size());
+    shard.read(0, ids);
+  }
   int64_t ctx_max = INT64_MAX;
   for (const auto& m : models) ctx_max = std::min(ctx_max, m.hparams().n_ctx_train);
   TextEvalOptions eo;
@@ -113,7 +128,8 @@ int cmd_compare(int argc, char** argv, int first) {
 
   nlohmann::json rows = nlohmann::json::array();
   for (size_t i = 0; i < models.size(); ++i) {
-    if (i > 0 && Tokenizer::from_gguf(models[i].file()).encode(text, true, false) != ids)
+    if (i > 0 && p.has("--file") &&
+        Tokenizer::from_gguf(models[i].file()).encode(text, true, false) != ids)
       fail("minima compare: ", paths[i], " tokenizes the text differently from ", paths[0],
            ": the models must share a vocabulary");
     const TextEval r =
@@ -125,6 +141,7 @@ int cmd_compare(int argc, char** argv, int first) {
                     {"params", params},
                     {"file_bytes", std::filesystem::file_size(paths[i])},
                     {"perplexity", r.perplexity},
+                    {"accuracy", r.accuracy},
                     {"top1_agreement", i > 0 ? r.top1_agreement : 1.0},
                     {"kl_mean", i > 0 ? r.kl_mean : 0.0},
                     {"kl_p99", i > 0 ? r.kl_p99 : 0.0},
@@ -136,17 +153,20 @@ int cmd_compare(int argc, char** argv, int first) {
     return 0;
   }
   std::printf(
-      "| model | params | file | PPL | top-1 vs first | KL to first (mean / p99) | prefill t/s | "
-      "decode t/s |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+      "| model | params | file | PPL | next-token accuracy (share of first's) | top-1 agreement "
+      "with first | KL to first (mean / p99) | prefill t/s | decode t/s |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  const double acc0 = rows[0]["accuracy"].get<double>();
   for (const auto& r : rows) {
-    std::printf("| %s | %s | %sB | %.4f | %.1f%% | %.4f / %.4f | %.1f | %.1f |\n",
+    const double acc = r["accuracy"].get<double>();
+    std::printf("| %s | %s | %sB | %.4f | %.1f%% (%.1f%%) | %.1f%% | %.4f / %.4f | %.1f | %.1f |\n",
                 std::filesystem::path(r["model"].get<std::string>()).filename().c_str(),
                 human(double(r["params"].get<int64_t>())).c_str(),
                 human(double(r["file_bytes"].get<uint64_t>())).c_str(),
-                r["perplexity"].get<double>(), 100 * r["top1_agreement"].get<double>(),
-                r["kl_mean"].get<double>(), r["kl_p99"].get<double>(),
-                r["prefill_tps"].get<double>(), r["decode_tps"].get<double>());
+                r["perplexity"].get<double>(), 100 * acc, acc0 > 0 ? 100 * acc / acc0 : 0.0,
+                100 * r["top1_agreement"].get<double>(), r["kl_mean"].get<double>(),
+                r["kl_p99"].get<double>(), r["prefill_tps"].get<double>(),
+                r["decode_tps"].get<double>());
   }
   std::printf(
       "(%s, windows of %lld tokens, second halves scored; speed: %lld-token prompt, %lld "

@@ -18,7 +18,7 @@
 #include "core/error.hpp"
 #include "core/fp16.hpp"
 #include "core/quant/fit.hpp"
-#include "core/quant/kquant_scales.hpp"
+#include "core/quant/kquant_pack.hpp"
 #include "core/quant/legacy_pack.hpp"
 #include "core/quant/quant.hpp"
 
@@ -115,12 +115,7 @@ void search_q2_k(const float* x, void* dst, int64_t n, const float* imp) {
     uint8_t sc[16], m[16];
     int q[QK_K];
     affine_block(xb, w, 16, 16, 3, 15, sc, m, &b[i].d, &b[i].dmin, q);
-    for (int s = 0; s < 16; ++s) b[i].scales[s] = uint8_t(sc[s] | m[s] << 4);
-    std::memset(b[i].qs, 0, sizeof b[i].qs);
-    for (int e = 0; e < QK_K; ++e) {  // e = 128h + 32j + l
-      const int h = e / 128, j = (e / 32) % 4, l = e % 32;
-      b[i].qs[32 * h + l] = uint8_t(b[i].qs[32 * h + l] | q[e] << (2 * j));
-    }
+    pack_q2k(b[i], sc, m, q);
   }
 }
 
@@ -131,16 +126,7 @@ void search_q3_k(const float* x, void* dst, int64_t n, const float* imp) {
     const float* w = block_weights(imp, i * QK_K, QK_K, wbuf);
     int sc[16], q[QK_K];
     symmetric_block(x + i * QK_K, w, 4, 32, sc, &b[i].d, q);
-    int8_t sc8[16];
-    for (int s = 0; s < 16; ++s) sc8[s] = int8_t(sc[s]);
-    pack_scales_q3k(sc8, b[i].scales);
-    std::memset(b[i].qs, 0, sizeof b[i].qs);
-    std::memset(b[i].hmask, 0, sizeof b[i].hmask);
-    for (int e = 0; e < QK_K; ++e) {
-      const int h = e / 128, j = (e / 32) % 4, l = e % 32, u = q[e] + 4;
-      b[i].qs[32 * h + l] = uint8_t(b[i].qs[32 * h + l] | (u & 3) << (2 * j));
-      b[i].hmask[l] = uint8_t(b[i].hmask[l] | (u >> 2) << (4 * h + j));
-    }
+    pack_q3k(b[i], sc, q);
   }
 }
 
@@ -154,16 +140,10 @@ void search_q45_k(const float* x, void* dst, int64_t n, const float* imp) {
     uint8_t sc[8], m[8];
     int q[QK_K];
     affine_block(x + i * QK_K, w, 8, 32, kFiveBit ? 31 : 15, 63, sc, m, &b[i].d, &b[i].dmin, q);
-    pack_scales_q4k(sc, m, b[i].scales);
-    if constexpr (kFiveBit) std::memset(b[i].qh, 0, sizeof b[i].qh);
-    for (int k = 0; k < 4; ++k) {
-      for (int l = 0; l < 32; ++l) {
-        const int lo = q[64 * k + l], hi = q[64 * k + 32 + l];
-        b[i].qs[32 * k + l] = uint8_t((lo & 15) | (hi & 15) << 4);
-        if constexpr (kFiveBit)
-          b[i].qh[l] = uint8_t(b[i].qh[l] | (lo >> 4) << (2 * k) | (hi >> 4) << (2 * k + 1));
-      }
-    }
+    if constexpr (kFiveBit)
+      pack_q5k(b[i], sc, m, q);
+    else
+      pack_q4k(b[i], sc, m, q);
   }
 }
 
@@ -174,16 +154,7 @@ void search_q6_k(const float* x, void* dst, int64_t n, const float* imp) {
     const float* w = block_weights(imp, i * QK_K, QK_K, wbuf);
     int sc[16], q[QK_K];
     symmetric_block(x + i * QK_K, w, 32, 128, sc, &b[i].d, q);
-    for (int s = 0; s < 16; ++s) b[i].scales[s] = int8_t(sc[s]);
-    for (int h = 0; h < 2; ++h) {
-      const int* u = q + 128 * h;  // biased by +32 below
-      for (int l = 0; l < 32; ++l) {
-        const int u0 = u[l] + 32, u1 = u[l + 32] + 32, u2 = u[l + 64] + 32, u3 = u[l + 96] + 32;
-        b[i].ql[64 * h + l] = uint8_t((u0 & 15) | (u2 & 15) << 4);
-        b[i].ql[64 * h + l + 32] = uint8_t((u1 & 15) | (u3 & 15) << 4);
-        b[i].qh[32 * h + l] = uint8_t(u0 >> 4 | (u1 >> 4) << 2 | (u2 >> 4) << 4 | (u3 >> 4) << 6);
-      }
-    }
+    pack_q6k(b[i], sc, q);
   }
 }
 

@@ -42,7 +42,7 @@ TextEval evaluate_text(const Model& model, const Model* base, std::span<const in
   std::vector<int32_t> window(static_cast<size_t>(ctx));
   std::vector<double> kls;
   double nll = 0, base_nll = 0;
-  int64_t agree = 0;
+  int64_t agree = 0, hits = 0, base_hits = 0;
   for (int64_t w = 0; w < r.windows; ++w) {
     std::copy(ids.begin() + w * ctx, ids.begin() + (w + 1) * ctx, window.begin());
     if (opt.bos >= 0) window[0] = opt.bos;
@@ -56,7 +56,10 @@ TextEval evaluate_text(const Model& model, const Model* base, std::span<const in
     for (int64_t j = first; j + 1 < ctx; ++j) {
       const float* z = &logits[size_t(j * v)];
       const double lz = log_sum_exp(z, v);
-      nll += lz - double(z[window[size_t(j + 1)]]);
+      const int32_t next = window[size_t(j + 1)];
+      nll += lz - double(z[next]);
+      const int64_t top = std::max_element(z, z + v) - z;
+      hits += top == next;
       ++r.scored;
       if (base == nullptr) continue;
       const float* zb = &base_logits[size_t(j * v)];
@@ -68,14 +71,18 @@ TextEval evaluate_text(const Model& model, const Model* base, std::span<const in
         kl += std::exp(lpb) * (lpb - (double(z[i]) - lz));
       }
       kls.push_back(std::max(kl, 0.0));
-      agree += std::max_element(z, z + v) - z == std::max_element(zb, zb + v) - zb;
+      const int64_t base_top = std::max_element(zb, zb + v) - zb;
+      agree += top == base_top;
+      base_hits += base_top == next;
     }
   }
   r.mean_nll = nll / double(r.scored);
   r.perplexity = std::exp(r.mean_nll);
+  r.accuracy = double(hits) / double(r.scored);
   if (base != nullptr) {
     r.has_base = true;
     r.base_perplexity = std::exp(base_nll / double(r.scored));
+    r.base_accuracy = double(base_hits) / double(r.scored);
     for (double k : kls) r.kl_mean += k / double(kls.size());
     std::sort(kls.begin(), kls.end());
     auto pct = [&](double q) { return kls[size_t(q * double(kls.size() - 1) + 0.5)]; };

@@ -26,9 +26,10 @@ struct TextEvalOptions {
 struct TextEval {
   int64_t windows = 0, scored = 0;
   double mean_nll = 0, perplexity = 0;
+  double accuracy = 0;  // share of positions whose most likely token is the one that follows
   // Against the base model (when one was given): KL(base ‖ model) per scored position in nats.
   bool has_base = false;
-  double base_perplexity = 0, kl_mean = 0, kl_median = 0, kl_p99 = 0, kl_max = 0;
+  double base_perplexity = 0, base_accuracy = 0, kl_mean = 0, kl_median = 0, kl_p99 = 0, kl_max = 0;
   double top1_agreement = 0;  // share of positions where both rank the same token first
 };
 
