@@ -17,11 +17,24 @@ int round_clamp(float v, int lo, int hi) {
   return static_cast<int>((v + 12582912.0f) - 12582912.0f);
 }
 
-// Normal-equation sums of one candidate: the levels for `iscale` and `offset`, and the weighted
-// sums a least-squares (s, b) needs, in one pass.
+// The weighted sums the normal equations of a least-squares (s, b) need for given levels q:
+// Σw, Σwq, Σwq², Σwx, Σwxq.
 struct Sums {
   float sw = 0, sq = 0, sqq = 0, sx = 0, sxq = 0;
 };
+
+Sums sums_of(const float* x, const float* w, int len, const int* q) {
+  Sums m;
+  for (int i = 0; i < len; ++i) {
+    const float l = float(q[i]), wl = w[i] * l;
+    m.sw += w[i];
+    m.sq += wl;
+    m.sqq += wl * l;
+    m.sx += w[i] * x[i];
+    m.sxq += wl * x[i];
+  }
+  return m;
+}
 
 // Optimal (s, b) for the summed levels; false when they are all equal (no unique fit). err: the
 // error of that fit for those levels, Σw·x² − s·Σwxq − b·Σwx (the residual of a least-squares
@@ -82,15 +95,9 @@ Affine fit_affine(const float* x, const float* w, int len, int nmax, bool non_po
   for (int k = -12; k <= 12; ++k) {
     const float iscale = (float(nmax) + 0.125f * float(k)) / (hi - lo);
     if (iscale <= 0) continue;
-    Sums m;
-    for (int i = 0; i < len; ++i) {
-      const float l = float(round_clamp((x[i] - lo) * iscale, 0, nmax)), wl = w[i] * l;
-      m.sw += w[i];
-      m.sq += wl;
-      m.sqq += wl * l;
-      m.sx += w[i] * x[i];
-      m.sxq += wl * x[i];
-    }
+    int lv[32];
+    for (int i = 0; i < len; ++i) lv[i] = round_clamp((x[i] - lo) * iscale, 0, nmax);
+    const Sums m = sums_of(x, w, len, lv);
     float s, b, e;
     if (solve_affine(m, swxx, non_positive_b, &s, &b, &e) && e < best_e) {
       best_s = s;
@@ -107,15 +114,7 @@ Affine fit_affine(const float* x, const float* w, int len, int nmax, bool non_po
   // Alternate levels and (s, b) from the best start until E stops falling.
   for (int r = 0; r < kRefineRounds; ++r) {
     affine_error(x, w, len, nmax, best.s, best.b, tq);
-    Sums m;
-    for (int i = 0; i < len; ++i) {
-      const float l = float(tq[i]), wl = w[i] * l;
-      m.sw += w[i];
-      m.sq += wl;
-      m.sqq += wl * l;
-      m.sx += w[i] * x[i];
-      m.sxq += wl * x[i];
-    }
+    const Sums m = sums_of(x, w, len, tq);
     float s, b, e0;
     if (!solve_affine(m, swxx, non_positive_b, &s, &b, &e0)) break;
     const float e = affine_error(x, w, len, nmax, s, b, tq);
