@@ -44,7 +44,6 @@ class Cursor {
     pos_ += n;
     return p;
   }
-  bool at_end() const { return pos_ == b_.size(); }
 
  private:
   std::span<const uint8_t> b_;

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/quant/quant.hpp"
+#include "model/forward.hpp"
 #include "model/gguf/writer.hpp"
 
 namespace minima {
@@ -126,6 +127,20 @@ std::vector<double> PruneImportance::embd() const {
 }
 std::vector<double> PruneImportance::depth() const {
   return influence_;
+}
+
+PruneImportance measure_importance(const Model& m, std::span<const int32_t> ids, int64_t ctx,
+                                   const KernelSet& ks, ThreadPool& pool) {
+  PruneImportance imp(m);
+  SessionOptions so;
+  so.n_ctx = ctx;
+  Session s(m, ks, pool, so);
+  s.set_observer(&imp);
+  for (size_t w = 0; (w + 1) * size_t(ctx) <= ids.size(); ++w) {
+    s.reset();
+    s.eval(ids.subspan(w * size_t(ctx), size_t(ctx)));
+  }
+  return imp;
 }
 
 int64_t pruned_param_count(const Model& m, const PruneCounts& k) {

@@ -22,6 +22,9 @@
 #include <string>
 #include <vector>
 
+#include <span>
+
+#include "core/kernels/kernels.hpp"
 #include "core/quant/types.hpp"
 #include "model/batch_forward.hpp"
 #include "model/model.hpp"
@@ -49,6 +52,10 @@ class PruneImportance : public MatmulObserver {
   std::vector<float> prev_;                      // residual entering the current block
   int64_t rows_ = 0, norm_rows_ = 0;
 };
+
+// One pass of `m` over ids in windows of ctx tokens, each from an empty context.
+PruneImportance measure_importance(const Model& m, std::span<const int32_t> ids, int64_t ctx,
+                                   const KernelSet& ks, ThreadPool& pool);
 
 struct PruneCounts {
   int64_t n_layer, n_head_kv, n_ff, n_embd;  // what the student keeps

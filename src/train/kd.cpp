@@ -28,7 +28,9 @@ void teacher_top_k(const float* z, int64_t v, float temp, int k, int32_t* ids, f
   for (int64_t i = 0; i < v; ++i) s += std::exp((double(z[i]) - mx) / temp);
   const double lse = mx / temp + std::log(s);
   k = int(std::min<int64_t>(k, v));
-  std::vector<int32_t> idx(static_cast<size_t>(v));
+  // Scratch kept per thread: this runs for every position of every distillation step.
+  thread_local std::vector<int32_t> idx;
+  idx.resize(static_cast<size_t>(v));
   std::iota(idx.begin(), idx.end(), 0);
   std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
                     [&](int32_t a, int32_t b) { return z[a] > z[b] || (z[a] == z[b] && a < b); });
@@ -61,7 +63,8 @@ double kd_row(float* z, int64_t v, const int32_t* ids, const float* lp, int k, f
   }
   const double lse_t = mx / tau + std::log(s_t), lse_1 = mx + std::log(s_1);
   // Teacher log-probabilities over the whole vocabulary (tail uniform).
-  std::vector<double> lpt(static_cast<size_t>(v), double(tail_lp));
+  thread_local std::vector<double> lpt;  // per thread: no allocation per position
+  lpt.assign(static_cast<size_t>(v), double(tail_lp));
   for (int i = 0; i < k; ++i) lpt[size_t(ids[i])] = lp[i];
 
   const bool fwd = c.loss != KdLoss::Rkl, rev = c.loss != KdLoss::Fkl;

@@ -28,17 +28,8 @@ inline std::vector<int32_t> data_tokens(const Model& m, const std::string& file)
 }
 
 inline PruneImportance calibrate(const Model& m, ThreadPool& pool) {
-  PruneImportance imp(m);
-  const auto ids = data_tokens(m, "calibration.txt");
-  SessionOptions so;
-  so.n_ctx = 128;
-  Session s(m, kernels_for(detect_isa()), pool, so);
-  s.set_observer(&imp);
-  for (size_t w = 0; (w + 1) * 128 <= ids.size(); ++w) {
-    s.reset();
-    s.eval(std::span(ids.data() + w * 128, 128));
-  }
-  return imp;
+  return measure_importance(m, data_tokens(m, "calibration.txt"), 128, kernels_for(detect_isa()),
+                            pool);
 }
 
 inline double kl_to_teacher(const Model& teacher, const std::filesystem::path& student) {

@@ -6,14 +6,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 
 #include "api/cli/commands.hpp"
 #include "api/cli/common.hpp"
 #include "core/error.hpp"
-#include "model/forward.hpp"
 #include "model/imatrix.hpp"
+#include "runtime/eval/text_eval.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
 
 namespace minima::cli {
@@ -38,42 +37,25 @@ int cmd_imatrix(int argc, char** argv, int first) {
   const std::vector<int32_t> ids = tok.encode(read_file(text_path), true, false);
   const int64_t ctx = p.get_int("--ctx", std::min<int64_t>(512, model.hparams().n_ctx_train), 2,
                                 model.hparams().n_ctx_train);
-  const int64_t windows = std::min<int64_t>(int64_t(ids.size()) / ctx,
-                                            p.get_int("--max-windows", INT64_MAX, 1, INT64_MAX));
+  ImatrixCollector collector(model);
+  TextEvalOptions eo;
+  eo.ctx = ctx;
+  eo.max_windows = p.get_int("--max-windows", INT64_MAX, 1, INT64_MAX);
+  eo.all_positions = true;
+  eo.bos = tok.add_bos() && tok.bos() >= 0 ? tok.bos() : -1;
+  eo.observer = &collector;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const int64_t windows = std::min<int64_t>(int64_t(ids.size()) / ctx, eo.max_windows);
+  eo.progress = [&](int64_t w, double ppl) {
+    if (tty || w == windows)
+      std::fprintf(stderr, "%swindow %lld/%lld, perplexity so far %.4f%s", tty ? "\r" : "",
+                   (long long)w, (long long)windows, ppl, tty && w < windows ? "" : "\n");
+  };
   if (windows < 1)
     fail("minima imatrix: ", text_path, " is ", ids.size(), " tokens, fewer than one window of ",
          ctx, " (give more text or a smaller --ctx)");
-
-  SessionOptions so;
-  so.n_ctx = ctx;
-  Session session(model, *c.kernels, *c.pool, so);
-  ImatrixCollector collector(model);
-  session.set_observer(&collector);
-  const int64_t v = model.hparams().n_vocab;
-  std::vector<float> logits(size_t(ctx * v));
-  std::vector<int32_t> window(static_cast<size_t>(ctx));
-  double nll = 0;
-  int64_t scored = 0;
-  const bool tty = isatty(STDERR_FILENO) != 0;
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t w = 0; w < windows; ++w) {
-    std::copy(ids.begin() + w * ctx, ids.begin() + (w + 1) * ctx, window.begin());
-    if (tok.add_bos() && tok.bos() >= 0) window[0] = tok.bos();
-    session.reset();
-    session.eval(window, logits.data());
-    for (int64_t j = 0; j + 1 < ctx; ++j) {
-      const float* z = &logits[size_t(j * v)];
-      double mx = z[0], s = 0;
-      for (int64_t i = 1; i < v; ++i) mx = std::max(mx, double(z[i]));
-      for (int64_t i = 0; i < v; ++i) s += std::exp(double(z[i]) - mx);
-      nll += mx + std::log(s) - double(z[window[size_t(j + 1)]]);
-      ++scored;
-    }
-    if (tty || w + 1 == windows)
-      std::fprintf(stderr, "%swindow %lld/%lld, perplexity so far %.4f%s", tty ? "\r" : "",
-                   (long long)(w + 1), (long long)windows, std::exp(nll / double(scored)),
-                   tty && w + 1 < windows ? "" : "\n");
-  }
+  evaluate_text(model, nullptr, ids, eo, *c.kernels, *c.pool);
   const ImportanceMatrix m = collector.result();
   write_imatrix(out, m, int32_t(windows), text_path);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

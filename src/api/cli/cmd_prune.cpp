@@ -10,7 +10,6 @@
 #include "api/cli/commands.hpp"
 #include "api/cli/common.hpp"
 #include "core/error.hpp"
-#include "model/forward.hpp"
 #include "model/prune.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
 
@@ -125,15 +124,7 @@ int cmd_prune(int argc, char** argv, int first) {
   const int64_t windows = int64_t(ids.size()) / ctx;
   if (windows < 1)
     fail("minima prune: ", calib, " is ", ids.size(), " tokens, fewer than one window of ", ctx);
-  PruneImportance imp(model);
-  SessionOptions so;
-  so.n_ctx = ctx;
-  Session s(model, *c.kernels, *c.pool, so);
-  s.set_observer(&imp);
-  for (int64_t w = 0; w < windows; ++w) {
-    s.reset();
-    s.eval(std::span(ids.data() + w * ctx, size_t(ctx)));
-  }
+  const PruneImportance imp = measure_importance(model, ids, ctx, *c.kernels, *c.pool);
   const PrunePlan plan = plan_pruning(model, imp, k);
   write_pruned(model, plan, *type, out);
   const int64_t student = pruned_param_count(model, k);

@@ -36,11 +36,13 @@ TextEval evaluate_text(const Model& model, const Model* base, std::span<const in
   SessionOptions so;
   so.n_ctx = ctx;
   Session session(model, ks, pool, so);
+  session.set_observer(opt.observer);
   std::optional<Session> base_session;
   if (base != nullptr) base_session.emplace(*base, ks, pool, so);
   std::vector<float> logits(size_t(ctx * v)), base_logits(base ? size_t(ctx * v) : 0);
   std::vector<int32_t> window(static_cast<size_t>(ctx));
   std::vector<double> kls;
+  if (base != nullptr) kls.reserve(size_t(r.windows * (ctx - 1 - first)));
   double nll = 0, base_nll = 0;
   int64_t agree = 0, hits = 0, base_hits = 0;
   for (int64_t w = 0; w < r.windows; ++w) {
@@ -75,6 +77,7 @@ TextEval evaluate_text(const Model& model, const Model* base, std::span<const in
       agree += top == base_top;
       base_hits += base_top == next;
     }
+    if (opt.progress) opt.progress(w + 1, std::exp(nll / double(r.scored)));
   }
   r.mean_nll = nll / double(r.scored);
   r.perplexity = std::exp(r.mean_nll);

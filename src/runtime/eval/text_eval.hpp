@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "core/kernels/kernels.hpp"
 #include "core/threads.hpp"
+#include "model/batch_forward.hpp"
 #include "model/model.hpp"
 
 namespace minima {
@@ -20,7 +22,10 @@ struct TextEvalOptions {
   int64_t ctx = 0;                  // window length (>= 2)
   int64_t max_windows = INT64_MAX;  // score at most this many windows
   bool all_positions = false;
-  int32_t bos = -1;  // token replacing each window's first, or −1
+  int32_t bos = -1;                    // token replacing each window's first, or −1
+  MatmulObserver* observer = nullptr;  // sees the model's (not the base's) forward passes
+  // After each window: (windows done, perplexity so far).
+  std::function<void(int64_t, double)> progress;
 };
 
 struct TextEval {
