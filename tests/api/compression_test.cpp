@@ -6,10 +6,14 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "model/imatrix.hpp"
+#include "model/model.hpp"
+#include "runtime/tokenizer/tokenizer.hpp"
 #include "support/test_support.hpp"
+#include "train/shard.hpp"
 
 namespace minima {
 namespace {
@@ -37,6 +41,11 @@ std::string data(const std::string& name) {
 
 std::string stories_f32() {
   return (test::shared_dir() / "conformance" / "models" / "stories260K-F32.gguf").string();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
 nlohmann::json last_json(const std::string& out) {
@@ -165,6 +174,39 @@ TEST(PruneCli, RatioOneIsTheTeacherAndCompareSaysSo) {
   EXPECT_LT(j[2]["params"].get<int64_t>(), j[0]["params"].get<int64_t>() * 51 / 100);
   EXPECT_GT(j[2]["kl_mean"].get<double>(), 0.0);
   EXPECT_GT(j[2]["decode_tps"].get<double>(), 0.0);
+}
+
+// --calib-shard feeds the same importance measurement from a token shard: a shard holding exactly
+// the tokens the text tokenizes to gives a byte-identical student, and --calib-tokens takes a
+// prefix (fewer tokens, a different ranking input: the file may differ but must load).
+TEST(PruneCli, CalibrationFromAShardEqualsTheSameTokensAsText) {
+  MINIMA_REQUIRE_SHARED("conformance/models");
+  const auto dir = test::temp_dir("prune-shard");
+  const Model teacher = Model::load(stories_f32());
+  const std::vector<int32_t> ids =
+      Tokenizer::from_gguf(teacher.file()).encode(slurp(data("calibration.txt")), true, false);
+  const std::string shard = (dir / "calib.tok").string();
+  {
+    train::ShardWriter w(shard, uint32_t(teacher.hparams().n_vocab));
+    w.append(ids);
+    w.finish();
+  }
+  const std::string a = (dir / "a.gguf").string(), b = (dir / "b.gguf").string(),
+                    c = (dir / "c.gguf").string();
+  const std::string common = " --model " + stories_f32() + " --ratio 0.5 --align 8 --ctx 128";
+  CliRun r = run("prune" + common + " --calib " + data("calibration.txt") + " --out " + a);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  r = run("prune" + common + " --calib-shard " + shard + " --out " + b);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(slurp(a), slurp(b));
+  r = run("prune" + common + " --calib-shard " + shard + " --calib-tokens 256 --out " + c);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("importance from 2 windows of 128"), std::string::npos) << r.out;
+  EXPECT_NO_THROW(Model::load(c));
+  r = run("prune" + common + " --calib " + data("calibration.txt") + " --calib-shard " + shard +
+          " --out " + c);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("give one of --calib"), std::string::npos) << r.out;
 }
 
 TEST(PruneCli, ImpossibleTargetsAreExplained) {

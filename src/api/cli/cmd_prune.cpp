@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "model/prune.hpp"
 #include "runtime/tokenizer/tokenizer.hpp"
+#include "train/shard.hpp"
 
 namespace minima::cli {
 namespace {
@@ -60,6 +61,9 @@ int cmd_prune(int argc, char** argv, int first) {
               "Prune a model to a smaller one by activation importance on calibration text.");
   p.opt("--model", "-m", "FILE", "teacher GGUF")
       .opt("--calib", "", "FILE", "calibration text")
+      .opt("--calib-shard", "", "FILE",
+           "or: a token shard (minima data prepare's train.tok), its first --calib-tokens")
+      .opt("--calib-tokens", "", "N", "tokens of --calib-shard to use (default 65536)")
       .opt("--target-params", "", "N", "parameters the student may have")
       .opt("--ratio", "", "R", "or: the share of the teacher's parameters to keep (0 < R <= 1)")
       .opt("--axes", "", "LIST",
@@ -74,7 +78,9 @@ int cmd_prune(int argc, char** argv, int first) {
   add_load_options(p);
   if (!p.parse(argc, argv, first)) return 0;
   const std::string path = p.required("--model"), out = p.required("--out");
-  const std::string calib = p.required("--calib");
+  if (p.has("--calib") == p.has("--calib-shard"))
+    fail("minima prune: give one of --calib (text) and --calib-shard (tokens)");
+  const std::string calib = p.has("--calib") ? *p.get("--calib") : *p.get("--calib-shard");
   if (p.has("--target-params") == p.has("--ratio"))
     fail("minima prune: give one of --target-params and --ratio");
   const Axes axes = parse_axes(p.get("--axes").value_or("width"));
@@ -118,8 +124,20 @@ int cmd_prune(int argc, char** argv, int first) {
   const PruneCounts k = counts(lo);
 
   // Importance from the calibration text.
-  const Tokenizer tok = Tokenizer::from_gguf(model.file());
-  const std::vector<int32_t> ids = tok.encode(read_file(calib), true, false);
+  std::vector<int32_t> ids;
+  if (p.has("--calib")) {
+    ids = Tokenizer::from_gguf(model.file()).encode(read_file(calib), true, false);
+  } else {
+    // A training shard keeps the calibration apart from the evaluation split by construction;
+    // its documents are in shuffled order, so a prefix samples every source.
+    const auto shard = train::TokenShard::open(calib);
+    if (int64_t(shard.n_vocab()) != hp.n_vocab)
+      fail("minima prune: ", calib, " was tokenized for ", shard.n_vocab(), " tokens, ", path,
+           " has ", hp.n_vocab);
+    const int64_t want = p.get_int("--calib-tokens", 65536, 2, INT64_MAX);
+    ids.resize(size_t(std::min<int64_t>(want, int64_t(shard.size()))));
+    shard.read(0, ids);
+  }
   const int64_t ctx = p.get_int("--ctx", std::min<int64_t>(256, hp.n_ctx_train), 2, hp.n_ctx_train);
   const int64_t windows = int64_t(ids.size()) / ctx;
   if (windows < 1)
