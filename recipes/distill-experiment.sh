@@ -2,7 +2,7 @@
 # The pruning + distillation experiment of docs/distillation.md, end to end, from the repository
 # root:  bash recipes/distill-experiment.sh
 # 1. a teacher bigger than the default model, trained by recipes/distill-teacher.toml on
-#    minima-mini's data (~1 h 45 min on 2 Zen 5 cores);
+#    minima-mini's data (about 2 h 45 min on 2 Zen 5 cores; it resumes from its last checkpoint);
 # 2. pruned to ~20 % of its parameters (depth and width) by activation importance on the first
 #    64K tokens of the training split;
 # 3. distilled for 600 steps of 16 x 256 tokens;
