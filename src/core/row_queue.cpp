@@ -8,6 +8,12 @@ namespace minima {
 
 namespace {
 constexpr uint64_t kBackOne = uint64_t{1} << 32;
+// A thread claims a quarter of what is left of its own share at once (at least one chunk):
+// every claim is a locked compare-exchange, which on x86 waits for the thread's outstanding
+// loads, so one per chunk stalls the weight stream ~100 times per matmul; claims shrinking with
+// the share (guided scheduling) cost a few per matmul and still leave the last chunks, one at a
+// time, to whichever thread gets there first.
+constexpr uint64_t kGuide = 4;
 uint64_t front_of(uint64_t v) {
   return v & 0xFFFFFFFFu;
 }
@@ -38,9 +44,9 @@ void RowQueue::reset(int64_t n, int64_t grain, int nth) {
   }
 }
 
-bool RowQueue::take(int64_t chunk, int64_t& r0, int64_t& r1) const {
-  r0 = chunk * grain_;
-  r1 = std::min(n_, r0 + grain_);
+bool RowQueue::take(int64_t c0, int64_t c1, int64_t& r0, int64_t& r1) const {
+  r0 = c0 * grain_;
+  r1 = std::min(n_, c1 * grain_);
   return true;
 }
 
@@ -48,15 +54,20 @@ bool RowQueue::next(int ith, int64_t& r0, int64_t& r1) {
   std::atomic<uint64_t>& own = shares_[static_cast<size_t>(ith)].range;
   uint64_t v = own.load(std::memory_order_relaxed);
   while (front_of(v) < back_of(v)) {
-    if (own.compare_exchange_weak(v, v + 1, std::memory_order_relaxed))
-      return take(static_cast<int64_t>(front_of(v)), r0, r1);
+    const uint64_t k = std::max<uint64_t>(1, (back_of(v) - front_of(v)) / kGuide);
+    if (own.compare_exchange_weak(v, v + k, std::memory_order_relaxed)) {
+      const auto c0 = static_cast<int64_t>(front_of(v));
+      return take(c0, c0 + static_cast<int64_t>(k), r0, r1);
+    }
   }
   for (int k = 1; k < nth_; ++k) {
     std::atomic<uint64_t>& other = shares_[static_cast<size_t>((ith + k) % nth_)].range;
     v = other.load(std::memory_order_relaxed);
     while (front_of(v) < back_of(v)) {
-      if (other.compare_exchange_weak(v, v - kBackOne, std::memory_order_relaxed))
-        return take(static_cast<int64_t>(back_of(v)) - 1, r0, r1);
+      if (other.compare_exchange_weak(v, v - kBackOne, std::memory_order_relaxed)) {
+        const auto c1 = static_cast<int64_t>(back_of(v));
+        return take(c1 - 1, c1, r0, r1);
+      }
     }
   }
   return false;

@@ -27,8 +27,9 @@ class RowQueue {
   // split into nth shares (nth ≤ the thread count given at construction).
   void reset(int64_t n, int64_t grain, int nth);
 
-  // Thread ith's next chunk [r0, r1): its own share front to back, then the last chunk of
-  // another share that has any left. False when every chunk has been taken.
+  // Thread ith's next rows [r0, r1): from the front of its own share a quarter of the chunks it
+  // has left (at least one), then one chunk at a time from the back of another share that has
+  // any left. False when every chunk has been taken.
   bool next(int ith, int64_t& r0, int64_t& r1);
 
   // The RowSource a kernel pulls thread ith's chunks from.
@@ -47,7 +48,7 @@ class RowQueue {
   struct alignas(64) Share {
     std::atomic<uint64_t> range{0};
   };
-  bool take(int64_t chunk, int64_t& r0, int64_t& r1) const;
+  bool take(int64_t c0, int64_t c1, int64_t& r0, int64_t& r1) const;  // chunks [c0, c1)
 
   int n_threads_;
   int nth_ = 1;

@@ -51,7 +51,9 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  std::mutex caller_;  // one run() at a time
+  std::atomic<int> sleepers_{0};            // workers blocked in generation_.wait
+  std::atomic<bool> caller_sleeps_{false};  // run() blocked in pending_.wait
+  std::mutex caller_;                       // one run() at a time
 };
 
 // Threads to use when the user gives none: the number of physical cores is what pays for matmul;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/row_queue.hpp"
@@ -26,7 +27,9 @@ TEST(RowQueue, EveryRowExactlyOnceUnderContention) {
             // Thread 0 dawdles so the others must steal from its share.
             while (q.next(ith, r0, r1)) {
               ASSERT_LT(r0, r1);
-              ASSERT_LE(r1 - r0, grain);
+              // At most a quarter of a share at once: n / nth / 4 rows, and whole chunks.
+              ASSERT_LE(r1 - r0, std::max<int64_t>(grain, (n / nth + grain) / 4 + grain));
+              ASSERT_EQ(r0 % grain, 0);
               for (int64_t r = r0; r < r1; ++r) seen[static_cast<size_t>(r)].fetch_add(1);
               if (ith == 0) std::this_thread::yield();
             }
@@ -50,6 +53,21 @@ TEST(RowQueue, AloneAThreadTakesItsShareInOrderThenStealsFromTheBack) {
   EXPECT_EQ(order, want);
   EXPECT_FALSE(q.next(0, r0, r1));
   EXPECT_FALSE(q.next(2, r0, r1));
+}
+
+TEST(RowQueue, OwnShareClaimsShrinkAsItEmpties) {
+  RowQueue q(2);
+  q.reset(64, 1, 2);  // shares [0,32) [32,64)
+  std::vector<std::pair<int64_t, int64_t>> claims;
+  int64_t r0 = 0, r1 = 0;
+  while (q.next(0, r0, r1)) claims.emplace_back(r0, r1);
+  // A quarter of what is left, then single chunks, then share 1 from the back one at a time.
+  const std::vector<std::pair<int64_t, int64_t>> head = {{0, 8},   {8, 14},  {14, 18}, {18, 21},
+                                                         {21, 23}, {23, 25}, {25, 26}, {26, 27}};
+  ASSERT_GE(claims.size(), head.size() + 32);
+  EXPECT_TRUE(std::equal(head.begin(), head.end(), claims.begin()));
+  EXPECT_EQ(claims[claims.size() - 32], (std::pair<int64_t, int64_t>{63, 64}));
+  EXPECT_EQ(claims.back(), (std::pair<int64_t, int64_t>{32, 33}));
 }
 
 TEST(RowQueue, ResetRefusesBadArguments) {
