@@ -24,10 +24,6 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
-inline float silu(float x) {
-  return x / (1.0f + std::exp(-x));
-}
-
 // Rotates the first n_rot dims of one head. cs, sn: [n_rot/2] for this position.
 void rope_head(float* h, int64_t n_rot, RopeStyle style, const float* cs, const float* sn) {
   const int64_t half = n_rot / 2;
@@ -183,7 +179,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
       if (observer_) observer_->observe(MatmulSite::FfnGateUp, il, xn_.data(), n, E);
       matmul_shared_input(ks_, pool_, mm_, ws, xn_.data(), n, ys, exact_, nd);
     }
-    for (int64_t i = 0; i < n * F; ++i) gate_[i] = silu(gate_[i]) * up_[i];
+    (exact_ ? silu_mul_ref : ks_.silu_mul)(gate_.data(), up_.data(), n * F);
     if (observer_) observer_->observe(MatmulSite::FfnDown, il, gate_.data(), n, F);
     matmul(ks_, pool_, mm_, L.w_down, gate_.data(), n, xn_.data(), exact_, nd);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];

@@ -23,6 +23,9 @@ namespace minima::avx512 {
 // avx512_attention.cpp (contract: core/attention.hpp).
 void attention_tile(const AttentionTile& t, float* scratch);
 
+// avx512_activation.cpp (contract: SiluMulFn in kernels.hpp).
+void silu_mul(float* gate, const float* up, int64_t n);
+
 // avx512_gemm.cpp: the F32 GEMM microkernel (contract: gemm_tile_ref in core/gemm.hpp).
 void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x, int64_t ldx,
                int64_t n_tok, float* y, int64_t ldy, bool accumulate);

@@ -2,6 +2,8 @@
 // complete) and the AVX2 table then overrides the entries that have a fast path; the AVX-512 table
 // starts from the AVX2 one and overrides what has an AVX-512 kernel.
 #include "core/kernels/kernels.hpp"
+
+#include <cmath>
 #include "core/attention.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
@@ -11,6 +13,11 @@
 #include "core/sgemm.hpp"
 
 namespace minima {
+
+void silu_mul_ref(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 namespace {
 
 template <class Fn>
@@ -93,6 +100,7 @@ KernelSet avx512_table() {
 #ifdef MINIMA_HAVE_AVX512_KERNELS
   k.gemm_tile = avx512::gemm_tile;
   k.attention = avx512::attention_tile;
+  k.silu_mul = avx512::silu_mul;
   k.qgemm_tile = avx512::qgemm_tile;
   avx512::put_qgemm_packs(k.qgemm_pack);
   if (cpu_has_avx512_vbmi()) avx512::put_dot_rows(k.dot_rows, k.dot_rows_multi, k.dot_rows_dyn);

@@ -97,6 +97,11 @@ struct SgemmKernels {
   SgemmPackBf16Fn pack_bf16_t = nullptr, pack_bf16_n = nullptr;  // with bf16
 };
 
+// gate[i] = silu(gate[i]) · up[i] for i < n, silu(x) = x / (1 + e^-x) (the SwiGLU of the MLP):
+// element i's value depends only on gate[i] and up[i], never on n or its position.
+using SiluMulFn = void (*)(float* gate, const float* up, int64_t n);
+void silu_mul_ref(float* gate, const float* up, int64_t n);  // libm's expf, in order
+
 struct KernelSet {
   Isa isa;
   // Indexed by ggml type id; null where the type has no such kernel.
@@ -113,6 +118,7 @@ struct KernelSet {
   std::array<QgemmPackFn, kDTypeCount> qgemm_pack{};
   QgemmTileFn qgemm_tile = nullptr;
   SgemmKernels sgemm;
+  SiluMulFn silu_mul = silu_mul_ref;
 
   VecDotFn dot_for(DType t) const { return dot[static_cast<uint32_t>(t)]; }
   DotRowsFn dot_rows_for(DType t) const { return dot_rows[static_cast<uint32_t>(t)]; }
