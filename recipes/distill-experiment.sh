@@ -9,12 +9,14 @@
 # 4. the same student shape trained from scratch with the same tokens and schedule (the baseline);
 # 5. one comparison table on the held-out evaluation split, and decode speed in F16.
 # Every step whose output exists is skipped, so an interrupted run continues (the teacher's
-# training resumes from its last checkpoint). Outputs go to data/distill-teacher/.
+# training resumes from its last checkpoint). Outputs go to data/distill-teacher/ (DIR=... to
+# change it; STEPS=N shortens the distillation and the baseline for a smoke test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${MINIMA:-build/release/bin/minima}
 M=data/minima-mini
-D=data/distill-teacher
+D=${DIR:-data/distill-teacher}
+STEPS=${STEPS:-600}
 [ -x "$B" ] || { cmake --preset release >/dev/null && cmake --build --preset release -j2 --target minima; }
 mkdir -p "$D"
 
@@ -43,8 +45,8 @@ if [ ! -f "$D/distilled.gguf" ]; then
   resume=()
   compgen -G "$D/kd-ckpt/*" >/dev/null && resume=(--resume)
   "$B" distill --teacher "$D/teacher.gguf" --student "$D/student.gguf" --data "$M/shards/train.tok" \
-    --out "$D/distilled.gguf" --steps 600 --batch 16 --ctx 256 --lr 2e-3 --min-lr 2e-4 \
-    --warmup 50 --checkpoint-dir "$D/kd-ckpt" --checkpoint-every 100 --no-progress "${resume[@]}"
+    --out "$D/distilled.gguf" --steps "$STEPS" --batch 16 --ctx 256 --lr 2e-3 --min-lr 2e-4 \
+    --warmup $((STEPS < 50 ? STEPS / 2 : 50)) --checkpoint-dir "$D/kd-ckpt" --checkpoint-every 100 --no-progress "${resume[@]}"
 fi
 
 # 4. Baseline: the student's shape, from scratch, same data, tokens and schedule.
@@ -71,11 +73,11 @@ eval = "$M/shards/eval.tok"
 
 [train]
 seed = 1
-steps = 600
+steps = $STEPS
 batch = 16
 lr = 2e-3
 min_lr = 2e-4
-warmup = 50
+warmup = $((STEPS < 50 ? STEPS / 2 : 50))
 weight_decay = 0.1
 precision = "auto"
 eval_every = 0
