@@ -10,7 +10,8 @@
 # 5. one comparison table on the held-out evaluation split, and decode speed in F16.
 # Every step whose output exists is skipped, so an interrupted run continues (the teacher's
 # training resumes from its last checkpoint). Outputs go to data/distill-teacher/ (DIR=... to
-# change it; STEPS=N shortens the distillation and the baseline for a smoke test).
+# run the later steps elsewhere with a teacher.gguf placed there, e.g. a smoke test with
+# minima-mini as the teacher and STEPS=4 for the distillation and the baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${MINIMA:-build/release/bin/minima}
