@@ -4,6 +4,7 @@
 #include "core/kernels/kernels.hpp"
 
 #include <cmath>
+
 #include "core/attention.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
