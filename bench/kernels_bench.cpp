@@ -97,6 +97,27 @@ void BM_DotRows(benchmark::State& st, DType wt) {
   set_counters(st, k, rs);
 }
 
+// RMSNorm of one activation row (n = 2048: TinyLlama's width; 5632 its FFN width), the table's
+// kernel against the in-order reference.
+void BM_RmsNorm(benchmark::State& st, bool reference) {
+  const KernelSet& k = kernels_for(detect_isa());
+  const auto n = static_cast<int64_t>(st.range(0));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd;
+  std::vector<float> x(static_cast<size_t>(n)), w(x.size()), out(x.size());
+  for (auto& v : x) v = nd(rng);
+  for (auto& v : w) v = nd(rng);
+  const RmsNormFn f = reference ? rms_norm_ref : k.rms_norm;
+  for (auto _ : st) {
+    f(x.data(), w.data(), out.data(), n, 1e-5f);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  st.SetLabel(reference ? "reference" : std::string(isa_name(k.isa)));
+}
+BENCHMARK_CAPTURE(BM_RmsNorm, reference, true)->Arg(2048)->Arg(5632);
+BENCHMARK_CAPTURE(BM_RmsNorm, table, false)->Arg(2048)->Arg(5632);
+
 const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
                         DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
                         DType::Q4_K, DType::Q5_K, DType::Q6_K};

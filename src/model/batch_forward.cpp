@@ -3,7 +3,8 @@
 //   per layer: h = x + Wo·attn(rope(Wq·n(x) + bq), rope(Wk·n(x) + bk), Wv·n(x) + bv)
 //              x = h + Wdown·(silu(Wgate·n(h)) * Wup·n(h))
 //   logits = Wout · n(x)   (only for the rows asked for)
-// Everything but the weight matmuls is F32 (attention over the F32 pool, norms in double sums).
+// Everything but the weight matmuls is F32 (attention over the F32 pool, norms in double sums:
+// rms_norm_ref on the exact path, the table's RmsNormFn otherwise).
 #include "model/batch_forward.hpp"
 
 #include <algorithm>
@@ -15,14 +16,6 @@
 
 namespace minima {
 namespace {
-
-// out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   x, out, w: [n]
-void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) {
-  double ss = 0.0;
-  for (int64_t i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(ss / double(n)) + eps);
-  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
-}
 
 // Rotates the first n_rot dims of one head. cs, sn: [n_rot/2] for this position.
 void rope_head(float* h, int64_t n_rot, RopeStyle style, const float* cs, const float* sn) {
@@ -126,6 +119,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
                 hdv = hp_.head_dim_v;
   const int64_t qd = H * hd, kd = Hkv * hd, vd = Hkv * hdv, F = hp_.n_ff, half = hp_.n_rot / 2;
   const int64_t bs = kv.block_size();
+  const RmsNormFn norm = exact_ ? rms_norm_ref : ks_.rms_norm;
 
   for (int64_t t = 0; t < n; ++t)
     dequantize_row(ks_, model_.tok_embd(), b.tokens[t], &x_[t * E], exact_);
@@ -135,7 +129,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
     if (observer_) observer_->observe_residual(il, x_.data(), n, E);
     for (int64_t t = 0; t < n; ++t)
-      rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
+      norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
     {
       const TensorView* ws[] = {&L.wq, &L.wk, &L.wv};
       float* ys[] = {q_.data(), k_.data(), v_.data()};
@@ -154,9 +148,9 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
         for (int64_t i = 0; i < vd; ++i) v[i] += L.bv[i];
       if (!L.q_norm.empty()) {
         for (int64_t h = 0; h < H; ++h)
-          rms_norm(q + h * hd, L.q_norm.data(), q + h * hd, hd, hp_.rms_eps);
+          norm(q + h * hd, L.q_norm.data(), q + h * hd, hd, hp_.rms_eps);
         for (int64_t h = 0; h < Hkv; ++h)
-          rms_norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, hp_.rms_eps);
+          norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, hp_.rms_eps);
       }
       const float* cs = &cos_[t * half];
       const float* sn = &sin_[t * half];
@@ -172,7 +166,7 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
 
     for (int64_t t = 0; t < n; ++t)
-      rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
+      norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, hp_.rms_eps);
     {
       const TensorView* ws[] = {&L.w_gate, &L.w_up};
       float* ys[] = {gate_.data(), up_.data()};
@@ -190,8 +184,8 @@ void Forward::run(const Batch& b, KvPool& kv, float* logits) {
   const auto nl = static_cast<int64_t>(b.logit_rows.size());
   if (nl == 0) return;
   for (int64_t r = 0; r < nl; ++r)
-    rms_norm(&x_[b.logit_rows[static_cast<size_t>(r)] * E], model_.output_norm().data(),
-             &xn_[r * E], E, hp_.rms_eps);
+    norm(&x_[b.logit_rows[static_cast<size_t>(r)] * E], model_.output_norm().data(), &xn_[r * E], E,
+         hp_.rms_eps);
   int64_t nl_decode = 0;  // logit rows are ascending, so the decode ones lead
   while (nl_decode < nl && b.logit_rows[static_cast<size_t>(nl_decode)] < nd) ++nl_decode;
   if (observer_) observer_->observe(MatmulSite::Output, -1, xn_.data(), nl, E);

@@ -26,6 +26,9 @@ void attention_tile(const AttentionTile& t, float* scratch);
 // avx512_activation.cpp (contract: SiluMulFn in kernels.hpp).
 void silu_mul(float* gate, const float* up, int64_t n);
 
+// avx512_norm.cpp (contract: RmsNormFn in kernels.hpp).
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
+
 // avx512_gemm.cpp: the F32 GEMM microkernel (contract: gemm_tile_ref in core/gemm.hpp).
 void gemm_tile(const float* panels, int64_t n_panels, int64_t kc, const float* x, int64_t ldx,
                int64_t n_tok, float* y, int64_t ldy, bool accumulate);

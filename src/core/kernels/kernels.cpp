@@ -19,6 +19,13 @@ void silu_mul_ref(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void rms_norm_ref(const float* x, const float* w, float* out, int64_t n, float eps) {
+  double ss = 0.0;
+  for (int64_t i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(ss / double(n)) + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
 namespace {
 
 template <class Fn>
@@ -102,6 +109,7 @@ KernelSet avx512_table() {
   k.gemm_tile = avx512::gemm_tile;
   k.attention = avx512::attention_tile;
   k.silu_mul = avx512::silu_mul;
+  k.rms_norm = avx512::rms_norm;
   k.qgemm_tile = avx512::qgemm_tile;
   avx512::put_qgemm_packs(k.qgemm_pack);
   if (cpu_has_avx512_vbmi()) avx512::put_dot_rows(k.dot_rows, k.dot_rows_multi, k.dot_rows_dyn);

@@ -102,6 +102,12 @@ struct SgemmKernels {
 using SiluMulFn = void (*)(float* gate, const float* up, int64_t n);
 void silu_mul_ref(float* gate, const float* up, int64_t n);  // libm's expf, in order
 
+// out[i] = x[i] · (1 / sqrt(mean(x²) + eps)) · w[i] for i < n (RMSNorm; out may be x). The sum of
+// squares is taken in double (exact products, so only the order of the additions differs between
+// kernels: a relative n·2^-53), the rest in float in the reference's order.
+using RmsNormFn = void (*)(const float* x, const float* w, float* out, int64_t n, float eps);
+void rms_norm_ref(const float* x, const float* w, float* out, int64_t n, float eps);  // in order
+
 struct KernelSet {
   Isa isa;
   // Indexed by ggml type id; null where the type has no such kernel.
@@ -119,6 +125,7 @@ struct KernelSet {
   QgemmTileFn qgemm_tile = nullptr;
   SgemmKernels sgemm;
   SiluMulFn silu_mul = silu_mul_ref;
+  RmsNormFn rms_norm = rms_norm_ref;
 
   VecDotFn dot_for(DType t) const { return dot[static_cast<uint32_t>(t)]; }
   DotRowsFn dot_rows_for(DType t) const { return dot_rows[static_cast<uint32_t>(t)]; }
